@@ -71,19 +71,26 @@ struct memx_msg {
  * Rules: version 1; known type; flags within MEMX_F_KNOWN | MEMX_F_AUTH and
  * MEMX_F_ZERO only on DATA; status 0 except on ERROR (where it is
  * 1..MEMX_S_MAX); frame_len == HDR + payload + trailer_len exactly, with
- * trailer_len 0 unless MEMX_F_AUTH. Per type:
+ * trailer_len 0 unless MEMX_F_AUTH (MEMX_DROP_FLAGS); MEMX_F_AUTH itself is
+ * accepted with any trailer_len, for the receiver to answer MEMX_S_UNSUPP.
+ * The payload a header states is frag_len (MEMX_DROP_LEN when the type
+ * requires another length); a frame shorter than that plus the trailer is
+ * MEMX_DROP_TRUNC, a longer one MEMX_DROP_LEN. Per type:
  *  DISCOVER, OPEN, CLOSE, ACK, ERROR: no payload, frag fields 0; count
  *	is free in ACK, 0 elsewhere.
  *  ADVERT: payload sizeof(struct memx_advert), frag_off 0,
- *	frag_len == total_len == payload.
+ *	frag_len == total_len == payload, count 0.
  *  WRITE, DATA (without ZERO): count 1, total_len MEMX_PAGE_SIZE,
  *	frag_len > 0, frag_off a multiple of MEMX_FRAG_UNIT,
  *	frag_off + frag_len <= total_len, frag_len a multiple of
  *	MEMX_FRAG_UNIT unless the fragment ends the page, payload == frag_len.
  *  DATA with ZERO: count 1, no payload, frag fields 0.
- *  READ: count 1..MEMX_MAX_PAGES_PER_OP, no payload.
- *  DISCARD: count 1..MEMX_MAX_DISCARD_PAGES, no payload.
- *  page + count must not overflow U64 page numbers.
+ *  READ: count 1..MEMX_MAX_PAGES_PER_OP, no payload, frag fields 0.
+ *  DISCARD: count 1..MEMX_MAX_DISCARD_PAGES, no payload, frag fields 0.
+ *  page + count must not overflow U64 page numbers (except in ACK).
+ * The checks run in this order: TRUNC (header), VERSION, TYPE, FLAGS,
+ * status (FIELD), the type's rules, page range, frame length. Nothing in
+ * session, srv_gen, cli_gen, tag, seq or reserved is checked here.
  *
  * Return: MEMX_DROP_NONE, or the reason to drop.
  */
