@@ -15,7 +15,8 @@
  *	duplicate), or is out of bounds: reject and count.
  * @MEMX_FRAG_PARTIAL: new data, page not complete yet.
  * @MEMX_FRAG_COMPLETE: new data, and the page is now complete.
- * @MEMX_FRAG_DUP: exactly a fragment already received: ignore.
+ * @MEMX_FRAG_DUP: covers only units already received (a retransmitted
+ *	fragment): ignore.
  */
 enum memx_frag_res {
 	MEMX_FRAG_BAD = -1,
@@ -27,7 +28,8 @@ enum memx_frag_res {
 /**
  * memx_frag_bits() - the MEMX_FRAG_UNIT units a fragment covers
  * @off: fragment offset, multiple of MEMX_FRAG_UNIT, < MEMX_PAGE_SIZE
- * @len: fragment length, > 0, off + len <= MEMX_PAGE_SIZE
+ * @len: fragment length, > 0, off + len <= MEMX_PAGE_SIZE, and a multiple
+ *	of MEMX_FRAG_UNIT unless the fragment ends the page
  *
  * Return: the mask, or 0 when @off/@len break those rules.
  */
