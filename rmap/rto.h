@@ -37,7 +37,8 @@ void memx_rtt_init(struct memx_rtt *r, u32 initial_us, u32 min_us,
  *
  * First sample: srtt = R, rttvar = R / 2. Then rttvar = 3/4 rttvar +
  * 1/4 |srtt - R|, srtt = 7/8 srtt + 1/8 R. rto = srtt + max(4 * rttvar,
- * min_us / 4... see rto.c), clamped to [min_us, max_us].
+ * 1 us clock granularity), clamped to [min_us, max_us]. Samples above
+ * 2^29 - 1 us (about 9 minutes) count as that.
  */
 void memx_rtt_sample(struct memx_rtt *r, u32 sample_us);
 
