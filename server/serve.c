@@ -1,0 +1,299 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Requests, served in the receive softirq. Nothing here sleeps: pages come
+ * from GFP_ATOMIC or the reserve, replies are built with GFP_ATOMIC and go
+ * out on the port the request came in on, to its source MAC. Every reply
+ * echoes the request's seq, tag, page and cli_gen, and carries our srv_gen.
+ *
+ * A request that cannot be served is answered with an ERROR that says why
+ * (never a silent drop), except a WRITE fragment: its answer waits for the
+ * page to be complete, and a fragment that overlaps others is dropped and
+ * counted (the client retransmits the whole page).
+ */
+#include <linux/etherdevice.h>
+#include <linux/mm.h>
+#include <linux/skbuff.h>
+#include "memx_server.h"
+
+static void memx_srv_send(struct memx_port *port, struct sk_buff *skb,
+			  const u8 *dst)
+{
+	if (memx_port_xmit(port, skb, dst))
+		atomic64_inc(&memx_srv.st.tx_fail);
+}
+
+/* A reply without payload (ACK, ERROR, DATA with MEMX_F_ZERO). */
+static void memx_srv_reply_flags(struct memx_port *port, const u8 *dst,
+				 const struct memx_msg *req, u8 type,
+				 u8 flags, u8 status, u32 session, u32 count,
+				 u64 page)
+{
+	struct memx_msg m = {
+		.type = type,
+		.flags = flags,
+		.status = status,
+		.session = session,
+		.srv_gen = memx_srv.srv_gen,
+		.cli_gen = req->cli_gen,
+		.tag = req->tag,
+		.count = count,
+		.seq = req->seq,
+		.page = page,
+	};
+	struct sk_buff *skb;
+
+	if (type == MEMX_T_ERROR && status <= MEMX_S_MAX)
+		atomic64_inc(&memx_srv.st.errors[status]);
+	skb = memx_port_alloc_skb(port, 0, GFP_ATOMIC);
+	if (!skb) {
+		atomic64_inc(&memx_srv.st.tx_fail);
+		return;
+	}
+	memx_build_hdr((struct memx_hdr *)skb->data, &m);
+	memx_srv_send(port, skb, dst);
+}
+
+void memx_srv_reply(struct memx_port *port, const u8 *dst,
+		    const struct memx_msg *req, u8 type, u8 status,
+		    u32 session, u32 count)
+{
+	memx_srv_reply_flags(port, dst, req, type, 0, status, session, count,
+			     req->page);
+}
+
+void memx_srv_error(struct memx_port *port, const u8 *dst,
+		    const struct memx_msg *req, u8 status)
+{
+	memx_srv_reply(port, dst, req, MEMX_T_ERROR, status, req->session, 0);
+}
+
+static u32 memx_count(unsigned long npages)
+{
+	return npages > U32_MAX ? U32_MAX : npages;
+}
+
+static void memx_srv_ack(struct memx_port *port, const u8 *dst,
+			 const struct memx_msg *req, struct memx_session *s)
+{
+	memx_srv_reply(port, dst, req, MEMX_T_ACK, MEMX_S_OK, s->id,
+		       memx_count(READ_ONCE(s->npages)));
+}
+
+/* Send one page (or a ZERO marker) as DATA fragments; false: out of memory */
+static bool memx_send_page(struct memx_port *port, const u8 *dst,
+			   const struct memx_msg *req, struct memx_session *s,
+			   u64 index, unsigned int chunk)
+{
+	struct memx_msg m = {
+		.type = MEMX_T_DATA,
+		.session = s->id,
+		.srv_gen = memx_srv.srv_gen,
+		.cli_gen = req->cli_gen,
+		.tag = req->tag,
+		.count = 1,
+		.seq = req->seq,
+		.page = index,
+		.total_len = MEMX_PAGE_SIZE,
+	};
+	struct sk_buff *skb;
+	struct page *page;
+	unsigned int off;
+	bool ok = true;
+
+	page = memx_store_read(s, index);
+	if (!page) {
+		memx_srv_reply_flags(port, dst, req, MEMX_T_DATA, MEMX_F_ZERO,
+				     MEMX_S_OK, s->id, 1, index);
+		return true;
+	}
+	/* Stored pages are never written in place: no torn reads. */
+	for (off = 0; off < MEMX_PAGE_SIZE; off += chunk) {
+		m.frag_off = off;
+		m.frag_len = min(chunk, MEMX_PAGE_SIZE - off);
+		skb = memx_port_alloc_skb(port, m.frag_len, GFP_ATOMIC);
+		if (!skb) {
+			atomic64_inc(&memx_srv.st.tx_fail);
+			ok = false;
+			break;
+		}
+		memx_build_hdr((struct memx_hdr *)skb->data, &m);
+		memx_skb_put_payload(skb, page_address(page) + off,
+				     m.frag_len);
+		memx_srv_send(port, skb, dst);
+	}
+	put_page(page);
+	return ok;
+}
+
+static void memx_srv_read(struct memx_port *port, const u8 *src,
+			  const struct memx_msg *m, struct memx_session *s)
+{
+	unsigned int chunk = memx_frag_chunk(READ_ONCE(port->mtu));
+	u32 i;
+
+	if (!chunk) {
+		memx_srv_error(port, src, m, MEMX_S_BADREQ);
+		return;
+	}
+	for (i = 0; i < m->count; i++) {
+		if (!memx_send_page(port, src, m, s, m->page + i, chunk)) {
+			/* Partly sent: tell the client to retry soon. */
+			memx_srv_error(port, src, m, MEMX_S_BUSY);
+			return;
+		}
+	}
+}
+
+static void memx_srv_write(struct memx_port *port, struct sk_buff *skb,
+			   const u8 *src, const struct memx_msg *m,
+			   struct memx_session *s)
+{
+	bool last = m->frag_off + m->frag_len == MEMX_PAGE_SIZE;
+	struct page *page;
+	int st;
+
+	/*
+	 * Already applied or superseded (a retransmission whose ACK was
+	 * lost, a late duplicate): acknowledge once per copy of the page,
+	 * without claiming a reassembly slot for it.
+	 */
+	if (memx_store_is_stale(s, m->page, m->seq)) {
+		atomic64_inc(&memx_srv.st.stale_writes);
+		if (last)
+			memx_srv_ack(port, src, m, s);
+		return;
+	}
+
+	if (m->frag_off == 0 && m->frag_len == MEMX_PAGE_SIZE) {
+		page = memx_page_get();
+		if (!page) {
+			memx_srv_error(port, src, m, MEMX_S_BUSY);
+			return;
+		}
+		if (WARN_ON_ONCE(skb_copy_bits(skb, MEMX_HDR_LEN,
+					       page_address(page),
+					       MEMX_PAGE_SIZE))) {
+			memx_page_free(page);
+			return;
+		}
+	} else {
+		st = memx_write_frag(s, m, skb, &page);
+		if (st != MEMX_S_OK) {
+			memx_srv_error(port, src, m, st);
+			return;
+		}
+		if (!page)
+			return;		/* more fragments to come */
+	}
+
+	st = memx_store_write(s, m->page, m->seq, page);
+	if (st == MEMX_S_OK)
+		memx_srv_ack(port, src, m, s);
+	else
+		memx_srv_error(port, src, m, st);
+}
+
+static void memx_srv_open(struct memx_port *port, const u8 *src,
+			  const struct memx_msg *m)
+{
+	unsigned long npages;
+	u32 id;
+	int err;
+
+	err = memx_session_open(src, m->cli_gen, &id, &npages);
+	if (err) {
+		/* Full (max_sessions) or no memory: both may pass. */
+		memx_srv_error(port, src, m, MEMX_S_BUSY);
+		return;
+	}
+	memx_srv_reply(port, src, m, MEMX_T_ACK, MEMX_S_OK, id,
+		       memx_count(npages));
+}
+
+static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
+			const struct memx_msg *m, const u8 *src)
+{
+	struct memx_session *s;
+
+	switch (m->type) {
+	case MEMX_T_DISCOVER:
+		memx_advert_send(port, src);
+		return;
+	case MEMX_T_OPEN:
+	case MEMX_T_CLOSE:
+	case MEMX_T_WRITE:
+	case MEMX_T_READ:
+	case MEMX_T_DISCARD:
+		break;
+	default:
+		/* ADVERTs of other servers, stray replies. */
+		atomic64_inc(&memx_srv.st.ignored);
+		return;
+	}
+
+	if (m->flags & MEMX_F_AUTH) {
+		memx_srv_error(port, src, m, MEMX_S_UNSUPP);
+		return;
+	}
+	if (m->type == MEMX_T_OPEN) {
+		memx_srv_open(port, src, m);
+		return;
+	}
+
+	s = NULL;
+	if (m->srv_gen == memx_srv.srv_gen)
+		s = memx_session_lookup(m->session);
+	if (s && (s->cli_gen != m->cli_gen || !ether_addr_equal(s->mac, src))) {
+		memx_session_put(s);
+		s = NULL;
+	}
+	if (!s) {
+		/* Closing what is not there is done already. */
+		if (m->type == MEMX_T_CLOSE)
+			memx_srv_reply(port, src, m, MEMX_T_ACK, MEMX_S_OK,
+				       m->session, 0);
+		else
+			memx_srv_error(port, src, m, MEMX_S_NOSESSION);
+		return;
+	}
+
+	switch (m->type) {
+	case MEMX_T_WRITE:
+		memx_srv_write(port, skb, src, m, s);
+		break;
+	case MEMX_T_READ:
+		memx_srv_read(port, src, m, s);
+		break;
+	case MEMX_T_DISCARD:
+		memx_store_discard(s, m->page, m->count, m->seq);
+		memx_srv_ack(port, src, m, s);
+		break;
+	case MEMX_T_CLOSE:
+		memx_session_close(s);
+		memx_srv_reply(port, src, m, MEMX_T_ACK, MEMX_S_OK, s->id, 0);
+		break;
+	}
+	memx_session_put(s);
+}
+
+static void memx_srv_event(struct memx_port *port, unsigned long event)
+{
+	switch (event) {
+	case NETDEV_UP:
+		pr_info("%s: up, advertising\n", port->ifname);
+		memx_advert_send(port, NULL);
+		break;
+	case NETDEV_DOWN:
+		pr_info("%s: down, adverts stopped\n", port->ifname);
+		break;
+	case NETDEV_UNREGISTER:
+		pr_info("%s: gone, still serving on the other interfaces\n",
+			port->ifname);
+		break;
+	}
+}
+
+const struct memx_port_ops memx_srv_port_ops = {
+	.rx = memx_srv_rx,
+	.event = memx_srv_event,
+};
