@@ -1,0 +1,275 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * memx client: one block device (/dev/memx0) whose 4 KiB pages live in the
+ * RAM of memx servers reached over RMAP (raw Ethernet).
+ *
+ * Contexts: queue_rq (process, may run with preemption disabled), the
+ * receive handler (softirq), per-request and housekeeping timers (softirq),
+ * the blk-mq timeout handler and sysfs (process). Every lock below is taken
+ * with spin_lock_bh() so that any of them may be taken from any of these.
+ *
+ * Lock order: memx_cmd.lock -> memx_dev.place_lock -> memx_server.lock.
+ * memx_dev.srv_lock (slot claims) nests inside none and takes none.
+ */
+#ifndef _MEMX_CLIENT_H
+#define _MEMX_CLIENT_H
+
+#include <linux/blk-mq.h>
+#include <linux/spinlock.h>
+#include <linux/timer.h>
+#include <linux/atomic.h>
+#include "net.h"
+#include "rto.h"
+#include "frag.h"
+
+#if PAGE_SIZE != 4096
+#error "memx_client keeps one 4 KiB block in one struct page: PAGE_SIZE must be 4096"
+#endif
+
+/*
+ * Placement unit: an extent of 256 pages (1 MiB). One byte per extent:
+ * 1024 extents, so 1 KiB of client memory, per GiB of device.
+ */
+#define MEMX_EXTENT_SHIFT	8
+#define MEMX_EXTENT_PAGES	BIT(MEMX_EXTENT_SHIFT)
+#define MEMX_EXTENT_SECTORS	(MEMX_EXTENT_PAGES << (MEMX_PAGE_SHIFT - SECTOR_SHIFT))
+#define MEMX_EXT_UNPLACED	0	/* never written: reads as zeroes */
+#define MEMX_EXT_LOST		0xff	/* its server lost it: I/O fails */
+/* Any other value: server slot + 1. */
+
+#define MEMX_MAX_SERVERS	16
+/* Largest device: the extent table stays at most 16 MiB. */
+#define MEMX_MAX_SIZE		(16ULL << 40)
+
+/* Tag of control frames (OPEN, CLOSE): never a blk_mq_unique_tag(). */
+#define MEMX_TAG_CTRL		0xffffffffU
+
+/* Server liveness from its adverts (sent every second). */
+#define MEMX_SUSPECT_AFTER	(3 * HZ)
+#define MEMX_DEAD_AFTER		(10 * HZ)
+
+/* RTO bounds, microseconds: TCG guests have millisecond jitter. */
+#define MEMX_RTO_INIT_US	20000
+#define MEMX_RTO_MIN_US		2000
+#define MEMX_RTO_MAX_US		1000000
+
+/* A request waiting for a server polls this often. */
+#define MEMX_WAIT_POLL		msecs_to_jiffies(20)
+
+/*
+ * Frames of the I/O path. GFP_ATOMIC because we never sleep there;
+ * __GFP_MEMALLOC because swap-out runs under reclaim and each frame we send
+ * lets a page be freed: the allocation is bounded (queue depth x 16 pages x
+ * fragments in flight at most, each freed when the device sent it), which
+ * is what the reserves are for.
+ */
+#define MEMX_GFP		(GFP_ATOMIC | __GFP_MEMALLOC | __GFP_NOWARN)
+
+enum memx_srv_state {
+	MEMX_SRV_NEW = 0,	/* known, no session: OPEN is (re)sent */
+	MEMX_SRV_OPEN,		/* session open */
+	MEMX_SRV_CLOSING,	/* unload: CLOSE sent */
+	MEMX_SRV_CLOSED,	/* unload: CLOSE acknowledged */
+};
+
+/**
+ * struct memx_server - one server slot
+ * @used: slot holds a server. Set once (smp_store_release) after @mac and
+ *	@slot are written, under memx_dev.srv_lock; never cleared while the
+ *	module is loaded (extents refer to the slot).
+ * @slot: index in memx_dev.servers. Constant.
+ * @mac: the server's address. Constant once @used.
+ * @lock: guards every field below.
+ * @state: enum memx_srv_state.
+ * @srv_gen: the server generation our session (or its OPEN) belongs to.
+ * @session: session id while @state is OPEN.
+ * @open_seq: seq of the last OPEN or CLOSE sent (matched by its ACK).
+ * @open_sent: jiffies of the last OPEN sent.
+ * @last_advert: jiffies of the last advert.
+ * @capacity: advertised capacity, pages.
+ * @free: advertised free pages.
+ * @placed: pages of extents we placed here since the last advert.
+ * @load: advertised load.
+ * @mtu: advertised MTU.
+ * @draining: advert says MEMX_ADV_DRAINING.
+ * @rtt: RTT estimator.
+ * @extents: extents placed here (also changed under memx_dev.place_lock,
+ *	which is held around this lock for that).
+ * @pages_held: pages the server holds for us (ACK.count).
+ * @retransmits: retransmissions of requests sent here.
+ */
+struct memx_server {
+	bool used;
+	u8 slot;
+	u8 mac[ETH_ALEN];
+	spinlock_t lock;		/* see above */
+	enum memx_srv_state state;
+	u32 srv_gen;
+	u32 session;
+	u64 open_seq;
+	unsigned long open_sent;
+	unsigned long last_advert;
+	u64 capacity;
+	u64 free;
+	u64 placed;
+	u32 load;
+	u16 mtu;
+	bool draining;
+	struct memx_rtt rtt;
+	u32 extents;
+	u64 pages_held;
+	u64 retransmits;
+};
+
+/**
+ * struct memx_stats - device counters (atomic: no lock)
+ */
+struct memx_stats {
+	atomic64_t retransmits;
+	atomic64_t timeouts;
+	atomic64_t errors;
+	atomic64_t late_replies;
+	atomic64_t nospace;
+	atomic64_t lost_extents;
+	atomic64_t tx_failed;
+	atomic64_t rq_started;
+	atomic64_t rq_ended;
+	atomic64_t sessions_opened;
+	atomic64_t sessions_closed;
+	atomic64_t sessions_lost;
+};
+
+/**
+ * struct memx_dev - the device
+ * @port: our interface. Its own locking (rmap/net.h).
+ * @tag_set, @disk: blk-mq. @disk is NULL until allocated.
+ * @nr_pages: device size in 4 KiB pages. Constant.
+ * @nr_extents: extents covering it (the last may be partial). Constant.
+ * @extents: one byte per extent (MEMX_EXT_*, or slot + 1). Written under
+ *	@place_lock; read locklessly (READ_ONCE) on the I/O path.
+ * @place_lock: guards @extents changes and server extent counts.
+ * @srv_lock: serialises claiming a free server slot.
+ * @servers: the server table.
+ * @allowed, @nr_allowed: servers= restriction (none: any). Constant.
+ * @cli_gen: our generation, random and non-zero. Constant.
+ * @seq: source of request sequence numbers.
+ * @io_timeout: jiffies a request may take before it fails. Constant.
+ * @hk_timer: housekeeping (liveness, OPEN retries, DISCOVER), every second.
+ * @stopping: unload in progress: housekeeping stops re-arming.
+ * @stats: counters.
+ */
+struct memx_dev {
+	struct memx_port port;
+	struct blk_mq_tag_set tag_set;
+	struct gendisk *disk;
+	u64 nr_pages;
+	u32 nr_extents;
+	u8 *extents;
+	spinlock_t place_lock;		/* see above */
+	spinlock_t srv_lock;		/* see above */
+	struct memx_server servers[MEMX_MAX_SERVERS];
+	u8 allowed[MEMX_MAX_SERVERS][ETH_ALEN];
+	unsigned int nr_allowed;
+	u32 cli_gen;
+	atomic64_t seq;
+	unsigned long io_timeout;
+	struct timer_list hk_timer;
+	bool stopping;
+	struct memx_stats stats;
+};
+
+enum memx_cmd_state {
+	MEMX_CMD_IDLE = 0,
+	MEMX_CMD_WAITING,	/* no server yet: the timer retries */
+	MEMX_CMD_INFLIGHT,	/* sent, replies awaited */
+	MEMX_CMD_DONE,		/* ended or ending: nothing may touch it */
+};
+
+/**
+ * struct memx_cmd - per-request state, in the blk-mq pdu
+ * @lock: guards every field below except @timer and @dev. Initialised
+ *	once (init_request), not per request.
+ * @state: enum memx_cmd_state.
+ * @op: MEMX_T_WRITE, MEMX_T_READ or MEMX_T_DISCARD.
+ * @slot: server slot the request went to (valid while INFLIGHT).
+ * @nr: pages covered (1..16 for READ/WRITE, 1..256 for DISCARD).
+ * @tries: retransmissions so far.
+ * @session, @srv_gen: the session it was sent on.
+ * @seq: sequence number, assigned when first sent, kept on retransmission.
+ * @page: first page.
+ * @done: bit i: page @page + i acknowledged (WRITE) or received (READ).
+ * @start: jiffies when queue_rq started it.
+ * @due: jiffies when the timer should act next.
+ * @sent_ns: ktime of the first transmission (RTT sample).
+ * @pages: the bio's page for each 4 KiB block (READ, WRITE).
+ * @frags: fragments received of each page (READ).
+ * @timer: retransmission and timeout. Its callback takes @lock and
+ *	rechecks @state and @due, so it tolerates running late.
+ * @dev: back pointer. Constant.
+ */
+struct memx_cmd {
+	spinlock_t lock;		/* see above */
+	u8 state;
+	u8 op;
+	u8 slot;
+	u16 nr;
+	u16 tries;
+	u32 session;
+	u32 srv_gen;
+	u64 seq;
+	u64 page;
+	u32 done;
+	unsigned long start;
+	unsigned long due;
+	u64 sent_ns;
+	struct page *pages[MEMX_MAX_PAGES_PER_OP];
+	u64 frags[MEMX_MAX_PAGES_PER_OP];
+	struct timer_list timer;
+	struct memx_dev *dev;
+};
+
+/* blk.c */
+int memx_blk_init(struct memx_dev *d, unsigned int nr_queues,
+		  unsigned int depth);
+int memx_blk_add(struct memx_dev *d);
+void memx_blk_del(struct memx_dev *d);
+void memx_blk_exit(struct memx_dev *d);
+struct request *memx_blk_find(struct memx_dev *d, u32 tag);
+
+/* req.c */
+void memx_req_init(struct memx_cmd *cmd, struct memx_dev *d);
+void memx_req_exit(struct memx_cmd *cmd);
+void memx_req_start(struct request *rq);
+enum blk_eh_timer_return memx_req_timeout(struct request *rq);
+void memx_req_rx(struct memx_dev *d, struct memx_server *srv,
+		 struct sk_buff *skb, const struct memx_msg *m);
+struct sk_buff *memx_frame(struct memx_dev *d, const struct memx_msg *m,
+			   unsigned int payload);
+
+/* servers.c */
+int memx_servers_init(struct memx_dev *d, const char *list);
+void memx_servers_start(struct memx_dev *d);
+void memx_servers_stop(struct memx_dev *d);
+struct memx_server *memx_server_find(struct memx_dev *d, const u8 *mac);
+void memx_server_rx(struct memx_dev *d, struct memx_server *srv,
+		    struct sk_buff *skb, const struct memx_msg *m,
+		    const u8 *src);
+void memx_server_session_lost(struct memx_dev *d, struct memx_server *srv,
+			      u32 session);
+const char *memx_server_liveness(const struct memx_server *srv);
+bool memx_server_used(const struct memx_server *srv);
+bool memx_server_alive(const struct memx_server *srv);
+extern const struct memx_port_ops memx_client_port_ops;
+
+/* place.c */
+int memx_place_init(struct memx_dev *d, u64 size);
+void memx_place_exit(struct memx_dev *d);
+u8 memx_place_get(struct memx_dev *d, u64 page);
+int memx_place_extent(struct memx_dev *d, u64 page);
+void memx_place_reset(struct memx_dev *d, u64 page, u8 expect);
+void memx_place_lose(struct memx_dev *d, struct memx_server *srv);
+
+/* sysfs.c */
+extern const struct attribute_group *memx_attr_groups[];
+
+#endif /* _MEMX_CLIENT_H */

@@ -1,0 +1,144 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Placement: which server holds each extent of MEMX_EXTENT_PAGES pages.
+ *
+ * One byte per extent (1 KiB of client memory per GiB of device): 0 for
+ * an extent never written (it reads as zeroes and is placed at its first
+ * write), server slot + 1 once placed, MEMX_EXT_LOST once its server lost
+ * it (restart, lost session): its reads and writes fail until a discard
+ * or write-zeroes of the whole extent returns it to unplaced.
+ */
+#include <linux/vmalloc.h>
+#include "memx_client.h"
+
+int memx_place_init(struct memx_dev *d, u64 size)
+{
+	d->nr_pages = size >> MEMX_PAGE_SHIFT;
+	d->nr_extents = DIV_ROUND_UP_ULL(d->nr_pages, MEMX_EXTENT_PAGES);
+	spin_lock_init(&d->place_lock);
+	d->extents = vzalloc(d->nr_extents);
+	return d->extents ? 0 : -ENOMEM;
+}
+
+void memx_place_exit(struct memx_dev *d)
+{
+	vfree(d->extents);
+	d->extents = NULL;
+}
+
+/* The extent byte of @page (lockless: a placement may be racing). */
+u8 memx_place_get(struct memx_dev *d, u64 page)
+{
+	return READ_ONCE(d->extents[page >> MEMX_EXTENT_SHIFT]);
+}
+
+/* Pages a server can still take, by its advert and what we placed since. */
+static s64 memx_place_room(struct memx_server *srv)
+{
+	lockdep_assert_held(&srv->lock);
+	return (s64)srv->free - (s64)srv->placed;
+}
+
+/**
+ * memx_place_extent() - place the extent of @page, if still unplaced
+ * @d: the device
+ * @page: a page of the extent
+ *
+ * The server chosen is the alive one with an open session and the most
+ * room. Return: the extent byte (slot + 1, or whatever a racing placement
+ * or loss left there), or MEMX_EXT_UNPLACED when no server can take it.
+ */
+int memx_place_extent(struct memx_dev *d, u64 page)
+{
+	u32 ext = page >> MEMX_EXTENT_SHIFT;
+	struct memx_server *best = NULL;
+	s64 best_room = 0;
+	unsigned int i;
+	u8 v;
+
+	spin_lock_bh(&d->place_lock);
+	v = d->extents[ext];
+	if (v != MEMX_EXT_UNPLACED)
+		goto out;
+
+	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
+		struct memx_server *srv = &d->servers[i];
+		s64 room;
+
+		if (!memx_server_used(srv))
+			continue;
+		spin_lock(&srv->lock);
+		if (srv->state == MEMX_SRV_OPEN && !srv->draining &&
+		    memx_server_alive(srv)) {
+			room = memx_place_room(srv);
+			if (!best || room > best_room) {
+				best = srv;
+				best_room = room;
+			}
+		}
+		spin_unlock(&srv->lock);
+	}
+	if (best) {
+		spin_lock(&best->lock);
+		best->placed += MEMX_EXTENT_PAGES;
+		best->extents++;
+		spin_unlock(&best->lock);
+		v = best->slot + 1;
+		WRITE_ONCE(d->extents[ext], v);
+	}
+out:
+	spin_unlock_bh(&d->place_lock);
+	return v;
+}
+
+/*
+ * Return the extent of @page to unplaced (a whole-extent discard), if it
+ * still holds @expect.
+ */
+void memx_place_reset(struct memx_dev *d, u64 page, u8 expect)
+{
+	u32 ext = page >> MEMX_EXTENT_SHIFT;
+
+	spin_lock_bh(&d->place_lock);
+	if (d->extents[ext] == expect) {
+		if (expect != MEMX_EXT_UNPLACED && expect != MEMX_EXT_LOST) {
+			struct memx_server *srv = &d->servers[expect - 1];
+
+			spin_lock(&srv->lock);
+			if (srv->extents)
+				srv->extents--;
+			spin_unlock(&srv->lock);
+		}
+		WRITE_ONCE(d->extents[ext], MEMX_EXT_UNPLACED);
+	}
+	spin_unlock_bh(&d->place_lock);
+}
+
+/*
+ * @srv lost every page we stored there: its extents now fail I/O (never
+ * read back as zeroes, which would be silent data loss).
+ */
+void memx_place_lose(struct memx_dev *d, struct memx_server *srv)
+{
+	u8 v = srv->slot + 1;
+	u64 lost = 0;
+	u32 ext;
+
+	spin_lock_bh(&d->place_lock);
+	for (ext = 0; ext < d->nr_extents; ext++) {
+		if (d->extents[ext] == v) {
+			WRITE_ONCE(d->extents[ext], MEMX_EXT_LOST);
+			lost++;
+		}
+	}
+	spin_lock(&srv->lock);
+	srv->extents = 0;
+	srv->pages_held = 0;
+	spin_unlock(&srv->lock);
+	spin_unlock_bh(&d->place_lock);
+	if (lost) {
+		atomic64_add(lost, &d->stats.lost_extents);
+		pr_warn("server %pM lost our data: %llu extents now fail I/O\n",
+			srv->mac, lost);
+	}
+}

@@ -1,0 +1,479 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Requests on the wire: sending, reply matching, retransmission, timeout.
+ *
+ * A request's whole state lives in its blk-mq pdu (struct memx_cmd): the
+ * I/O path allocates nothing but the frames it sends, and those with
+ * MEMX_GFP (see memx_client.h). If a frame cannot be allocated or sent,
+ * the retransmission timer sends it later; queue_rq never waits.
+ *
+ * Replies are matched in the receive softirq: the tag names the request
+ * (blk_mq_unique_tag()), and under the request's lock only a reply with
+ * the request's seq, from the server and session it was sent to, while
+ * the request is in flight, is accepted. Everything else is a late or
+ * duplicate reply: counted and dropped. A retransmission keeps its seq
+ * (the server's handling is idempotent), so replies to any copy count.
+ *
+ * Loss is recovered only by retransmission, including frames the stack
+ * drops before we see them: a frame received into pfmemalloc (reserve)
+ * memory is delivered only to the core protocols (skb_pfmemalloc_protocol()
+ * in net/core/dev.c), never to a custom ethertype, so under memory pressure
+ * replies vanish and the retransmission timer brings them again.
+ */
+#include <linux/highmem.h>
+#include "memx_client.h"
+
+struct sk_buff *memx_frame(struct memx_dev *d, const struct memx_msg *m,
+			   unsigned int payload)
+{
+	struct sk_buff *skb;
+
+	skb = memx_port_alloc_skb(&d->port, payload, MEMX_GFP);
+	if (skb)
+		memx_build_hdr((struct memx_hdr *)skb->data, m);
+	return skb;
+}
+
+static u32 memx_req_full(const struct memx_cmd *cmd)
+{
+	return cmd->op == MEMX_T_DISCARD ? 1 : GENMASK(cmd->nr - 1, 0);
+}
+
+/* The request covers its whole extent (the last one may be short). */
+static bool memx_req_whole_extent(struct memx_dev *d, struct memx_cmd *cmd)
+{
+	return !(cmd->page & (MEMX_EXTENT_PAGES - 1)) &&
+	       (cmd->nr == MEMX_EXTENT_PAGES ||
+		cmd->page + cmd->nr == d->nr_pages);
+}
+
+/* Arm the timer @delay jiffies ahead, never past the request's deadline. */
+static void memx_req_arm(struct memx_dev *d, struct memx_cmd *cmd,
+			 unsigned long delay)
+{
+	unsigned long due = jiffies + max(delay, 1UL);
+	unsigned long end = cmd->start + d->io_timeout;
+
+	if (time_after(due, end))
+		due = end;
+	cmd->due = due;
+	mod_timer(&cmd->timer, due);
+}
+
+static int memx_req_xmit(struct memx_dev *d, struct memx_server *srv,
+			 struct sk_buff *skb)
+{
+	if (!skb) {
+		atomic64_inc(&d->stats.tx_failed);
+		return -ENOMEM;
+	}
+	if (memx_port_xmit(&d->port, skb, srv->mac)) {
+		atomic64_inc(&d->stats.tx_failed);
+		return -EIO;
+	}
+	return 0;
+}
+
+static void memx_send_write(struct memx_dev *d, struct memx_server *srv,
+			    struct memx_cmd *cmd, struct memx_msg *m,
+			    unsigned int chunk)
+{
+	unsigned int i, off;
+
+	m->type = MEMX_T_WRITE;
+	m->count = 1;
+	m->total_len = MEMX_PAGE_SIZE;
+	for (i = 0; i < cmd->nr; i++) {
+		if (cmd->done & BIT(i))
+			continue;
+		m->page = cmd->page + i;
+		for (off = 0; off < MEMX_PAGE_SIZE; off += chunk) {
+			unsigned int len = min(chunk, MEMX_PAGE_SIZE - off);
+			struct sk_buff *skb;
+			void *p;
+
+			m->frag_off = off;
+			m->frag_len = len;
+			skb = memx_frame(d, m, len);
+			if (skb) {
+				p = kmap_local_page(cmd->pages[i]);
+				memx_skb_put_payload(skb, p + off, len);
+				kunmap_local(p);
+			}
+			/* The rest waits for the retransmission timer. */
+			if (memx_req_xmit(d, srv, skb))
+				return;
+		}
+	}
+}
+
+static void memx_send_read(struct memx_dev *d, struct memx_server *srv,
+			   struct memx_cmd *cmd, struct memx_msg *m)
+{
+	u32 missing = memx_req_full(cmd) & ~cmd->done;
+	unsigned int first = __ffs(missing), last = __fls(missing), i;
+
+	/* Fragments of a page may be cut differently this time (MTU). */
+	for (i = first; i <= last; i++)
+		if (!(cmd->done & BIT(i)))
+			cmd->frags[i] = 0;
+	m->type = MEMX_T_READ;
+	m->page = cmd->page + first;
+	m->count = last - first + 1;
+	memx_req_xmit(d, srv, memx_frame(d, m, 0));
+}
+
+/*
+ * Send the request (first time, after waiting, or again). Called with
+ * cmd->lock held. Return: true when the request is to be ended now with
+ * *@st (the caller does it, after unlocking), with state set to DONE.
+ */
+static bool memx_req_issue(struct memx_dev *d, struct memx_cmd *cmd,
+			   blk_status_t *st)
+{
+	struct memx_msg m = { .cli_gen = d->cli_gen };
+	struct memx_server *srv;
+	unsigned int mtu, chunk, i;
+	unsigned long rto;
+	u8 v;
+
+	lockdep_assert_held(&cmd->lock);
+	v = memx_place_get(d, cmd->page);
+	if (v == MEMX_EXT_LOST) {
+		if (cmd->op == MEMX_T_DISCARD &&
+		    memx_req_whole_extent(d, cmd)) {
+			/* All of it reads as zeroes again: truthfully. */
+			memx_place_reset(d, cmd->page, MEMX_EXT_LOST);
+			*st = BLK_STS_OK;
+		} else {
+			*st = BLK_STS_IOERR;
+		}
+		goto end;
+	}
+	if (v == MEMX_EXT_UNPLACED) {
+		switch (cmd->op) {
+		case MEMX_T_READ:
+			for (i = 0; i < cmd->nr; i++)
+				memzero_page(cmd->pages[i], 0, PAGE_SIZE);
+			fallthrough;
+		case MEMX_T_DISCARD:
+			*st = BLK_STS_OK;
+			goto end;
+		default:
+			v = memx_place_extent(d, cmd->page);
+			if (v == MEMX_EXT_UNPLACED)
+				goto wait;
+			if (v == MEMX_EXT_LOST) {
+				*st = BLK_STS_IOERR;
+				goto end;
+			}
+		}
+	}
+
+	srv = &d->servers[v - 1];
+	spin_lock(&srv->lock);
+	if (srv->state != MEMX_SRV_OPEN) {
+		spin_unlock(&srv->lock);
+		goto wait;
+	}
+	if (cmd->state == MEMX_CMD_INFLIGHT &&
+	    (cmd->slot != srv->slot || cmd->session != srv->session)) {
+		/* Its session went away under it: not this request's seq. */
+		spin_unlock(&srv->lock);
+		*st = BLK_STS_IOERR;
+		goto end;
+	}
+	if (cmd->state == MEMX_CMD_INFLIGHT) {
+		cmd->tries++;
+		srv->retransmits++;
+		atomic64_inc(&d->stats.retransmits);
+	}
+	cmd->slot = srv->slot;
+	cmd->session = srv->session;
+	cmd->srv_gen = srv->srv_gen;
+	mtu = READ_ONCE(d->port.mtu);
+	if (srv->mtu)
+		mtu = min_t(unsigned int, mtu, srv->mtu);
+	rto = usecs_to_jiffies(memx_rto_backoff_us(&srv->rtt, cmd->tries));
+	spin_unlock(&srv->lock);
+
+	if (cmd->state != MEMX_CMD_INFLIGHT) {
+		cmd->seq = atomic64_inc_return(&d->seq);
+		cmd->sent_ns = ktime_get_ns();
+		cmd->state = MEMX_CMD_INFLIGHT;
+	}
+
+	m.session = cmd->session;
+	m.srv_gen = cmd->srv_gen;
+	m.tag = blk_mq_unique_tag(blk_mq_rq_from_pdu(cmd));
+	m.seq = cmd->seq;
+	chunk = memx_frag_chunk(mtu);
+	switch (cmd->op) {
+	case MEMX_T_WRITE:
+		if (chunk)
+			memx_send_write(d, srv, cmd, &m, chunk);
+		break;
+	case MEMX_T_READ:
+		memx_send_read(d, srv, cmd, &m);
+		break;
+	default:
+		m.type = MEMX_T_DISCARD;
+		m.page = cmd->page;
+		m.count = cmd->nr;
+		memx_req_xmit(d, srv, memx_frame(d, &m, 0));
+		break;
+	}
+	memx_req_arm(d, cmd, rto);
+	return false;
+
+wait:
+	cmd->state = MEMX_CMD_WAITING;
+	memx_req_arm(d, cmd, MEMX_WAIT_POLL);
+	return false;
+end:
+	cmd->state = MEMX_CMD_DONE;
+	return true;
+}
+
+/* End a request whose state was set to DONE under its lock. */
+static void memx_req_end(struct memx_dev *d, struct request *rq,
+			 blk_status_t st)
+{
+	struct memx_cmd *cmd = blk_mq_rq_to_pdu(rq);
+
+	/* Not _sync: we may be in softirq; the callback rechecks state. */
+	timer_delete(&cmd->timer);
+	if (st != BLK_STS_OK)
+		atomic64_inc(&d->stats.errors);
+	atomic64_inc(&d->stats.rq_ended);
+	blk_mq_end_request(rq, st);
+}
+
+/* queue_rq, after blk_mq_start_request() and filling op/page/nr/pages. */
+void memx_req_start(struct request *rq)
+{
+	struct memx_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct memx_dev *d = cmd->dev;
+	blk_status_t st;
+	bool end;
+
+	atomic64_inc(&d->stats.rq_started);
+	spin_lock_bh(&cmd->lock);
+	cmd->state = MEMX_CMD_IDLE;
+	cmd->tries = 0;
+	cmd->done = 0;
+	cmd->seq = 0;
+	cmd->start = jiffies;
+	end = memx_req_issue(d, cmd, &st);
+	spin_unlock_bh(&cmd->lock);
+	if (end)
+		memx_req_end(d, rq, st);
+}
+
+static void memx_req_timer(struct timer_list *t)
+{
+	struct memx_cmd *cmd = timer_container_of(cmd, t, timer);
+	struct memx_dev *d = cmd->dev;
+	blk_status_t st = BLK_STS_IOERR;
+	bool end = false;
+
+	spin_lock_bh(&cmd->lock);
+	if (cmd->state != MEMX_CMD_WAITING &&
+	    cmd->state != MEMX_CMD_INFLIGHT)
+		goto unlock;
+	if (time_before(jiffies, cmd->due)) {
+		/* A stale expiry (the request was reissued): re-arm. */
+		mod_timer(&cmd->timer, cmd->due);
+		goto unlock;
+	}
+	if (time_after_eq(jiffies, cmd->start + d->io_timeout)) {
+		atomic64_inc(&d->stats.timeouts);
+		pr_warn_ratelimited("%s of page %llu (+%u) timed out after %u tries\n",
+				    cmd->op == MEMX_T_WRITE ? "write" :
+				    cmd->op == MEMX_T_READ ? "read" : "discard",
+				    cmd->page, cmd->nr, cmd->tries + 1);
+		cmd->state = MEMX_CMD_DONE;
+		end = true;
+		goto unlock;
+	}
+	end = memx_req_issue(d, cmd, &st);
+unlock:
+	spin_unlock_bh(&cmd->lock);
+	if (end)
+		memx_req_end(d, blk_mq_rq_from_pdu(cmd), st);
+}
+
+/*
+ * blk-mq's own timeout, io_timeout plus a margin: a backstop only. While
+ * our timer owns the request, ask for more time; past the margin, fail it.
+ */
+enum blk_eh_timer_return memx_req_timeout(struct request *rq)
+{
+	struct memx_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	struct memx_dev *d = cmd->dev;
+	bool end = false;
+
+	spin_lock_bh(&cmd->lock);
+	if (cmd->state == MEMX_CMD_WAITING ||
+	    cmd->state == MEMX_CMD_INFLIGHT) {
+		if (time_before(jiffies, cmd->start + d->io_timeout + 5 * HZ)) {
+			spin_unlock_bh(&cmd->lock);
+			return BLK_EH_RESET_TIMER;
+		}
+		cmd->state = MEMX_CMD_DONE;
+		end = true;
+	}
+	spin_unlock_bh(&cmd->lock);
+	if (end) {
+		atomic64_inc(&d->stats.timeouts);
+		pr_warn_ratelimited("request of page %llu failed by the block layer's timeout\n",
+				    cmd->page);
+		memx_req_end(d, rq, BLK_STS_IOERR);
+	}
+	return BLK_EH_DONE;
+}
+
+/* DATA for a READ. Return: true when the request is now complete. */
+static bool memx_req_data(struct memx_dev *d, struct memx_cmd *cmd,
+			  struct sk_buff *skb, const struct memx_msg *m)
+{
+	unsigned int i = m->page - cmd->page;
+	u64 old = cmd->frags[i];
+	void *p;
+	int res;
+
+	if (cmd->done & BIT(i))
+		return false;	/* a duplicate */
+	if (m->flags & MEMX_F_ZERO) {
+		memzero_page(cmd->pages[i], 0, PAGE_SIZE);
+		cmd->done |= BIT(i);
+		return cmd->done == memx_req_full(cmd);
+	}
+	res = memx_frag_add(&cmd->frags[i], m->frag_off, m->frag_len);
+	if (res == MEMX_FRAG_BAD) {
+		atomic64_inc(&d->stats.late_replies);
+		return false;
+	}
+	if (res == MEMX_FRAG_DUP)
+		return false;
+	p = kmap_local_page(cmd->pages[i]);
+	if (skb_copy_bits(skb, MEMX_HDR_LEN, p + m->frag_off, m->frag_len)) {
+		cmd->frags[i] = old;
+		res = MEMX_FRAG_BAD;
+	}
+	kunmap_local(p);
+	if (res != MEMX_FRAG_COMPLETE)
+		return false;
+	cmd->done |= BIT(i);
+	return cmd->done == memx_req_full(cmd);
+}
+
+/* A reply (ACK, ERROR, DATA) to a request, from @srv. Softirq. */
+void memx_req_rx(struct memx_dev *d, struct memx_server *srv,
+		 struct sk_buff *skb, const struct memx_msg *m)
+{
+	blk_status_t st = BLK_STS_OK;
+	bool end = false, lost_session = false, reset = false;
+	struct memx_cmd *cmd;
+	struct request *rq;
+	u64 rtt_us = 0;
+
+	rq = memx_blk_find(d, m->tag);
+	if (!rq)
+		goto late;
+	cmd = blk_mq_rq_to_pdu(rq);
+
+	spin_lock_bh(&cmd->lock);
+	if (cmd->state != MEMX_CMD_INFLIGHT || cmd->seq != m->seq ||
+	    cmd->slot != srv->slot || cmd->session != m->session ||
+	    m->page < cmd->page || m->page - cmd->page >= cmd->nr)
+		goto late_unlock;
+
+	switch (m->type) {
+	case MEMX_T_ERROR:
+		switch (m->status) {
+		case MEMX_S_BUSY:
+			/* The retransmission timer tries again. */
+			goto unlock;
+		case MEMX_S_NOSPACE:
+			atomic64_inc(&d->stats.nospace);
+			pr_warn_ratelimited("server %pM is full: write failed\n",
+					    srv->mac);
+			st = BLK_STS_NOSPC;
+			break;
+		case MEMX_S_NOSESSION:
+			lost_session = true;
+			st = BLK_STS_IOERR;
+			break;
+		default:
+			pr_warn_ratelimited("server %pM refused a request: status %u\n",
+					    srv->mac, m->status);
+			st = BLK_STS_IOERR;
+			break;
+		}
+		end = true;
+		break;
+	case MEMX_T_ACK:
+		if (cmd->op == MEMX_T_READ)
+			goto late_unlock;
+		spin_lock(&srv->lock);
+		srv->pages_held = m->count;
+		spin_unlock(&srv->lock);
+		if (cmd->op == MEMX_T_DISCARD) {
+			if (m->page != cmd->page)
+				goto late_unlock;
+			cmd->done = 1;
+			reset = memx_req_whole_extent(d, cmd);
+		} else {
+			cmd->done |= BIT(m->page - cmd->page);
+		}
+		end = cmd->done == memx_req_full(cmd);
+		break;
+	case MEMX_T_DATA:
+		if (cmd->op != MEMX_T_READ)
+			goto late_unlock;
+		end = memx_req_data(d, cmd, skb, m);
+		break;
+	default:
+		goto late_unlock;
+	}
+	if (!end)
+		goto unlock;
+	cmd->state = MEMX_CMD_DONE;
+	if (st == BLK_STS_OK && !cmd->tries)	/* Karn: never a retry */
+		rtt_us = div_u64(ktime_get_ns() - cmd->sent_ns, NSEC_PER_USEC);
+	spin_unlock_bh(&cmd->lock);
+
+	if (rtt_us) {
+		spin_lock_bh(&srv->lock);
+		memx_rtt_sample(&srv->rtt, min_t(u64, rtt_us, U32_MAX));
+		spin_unlock_bh(&srv->lock);
+	}
+	if (reset)
+		memx_place_reset(d, cmd->page, srv->slot + 1);
+	if (lost_session)
+		memx_server_session_lost(d, srv, m->session);
+	memx_req_end(d, rq, st);
+	return;
+
+unlock:
+	spin_unlock_bh(&cmd->lock);
+	return;
+late_unlock:
+	spin_unlock_bh(&cmd->lock);
+late:
+	atomic64_inc(&d->stats.late_replies);
+}
+
+void memx_req_init(struct memx_cmd *cmd, struct memx_dev *d)
+{
+	spin_lock_init(&cmd->lock);
+	cmd->state = MEMX_CMD_IDLE;
+	cmd->dev = d;
+	timer_setup(&cmd->timer, memx_req_timer, 0);
+}
+
+void memx_req_exit(struct memx_cmd *cmd)
+{
+	timer_delete_sync(&cmd->timer);
+}

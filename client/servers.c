@@ -1,0 +1,477 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The server table: soft state built from advertisements.
+ *
+ * A server appears with its first advert (DISCOVER asks for one), gets an
+ * OPEN (our cli_gen) and is usable once the OPEN's ACK gives a session.
+ * Its srv_gen is random per server load: a new one means the server
+ * restarted and lost what we stored there, so its extents become lost and
+ * a new session is opened. Without adverts for MEMX_SUSPECT_AFTER it is
+ * suspect, after MEMX_DEAD_AFTER dead: it gets no new extents, but requests
+ * already there keep trying until io_timeout.
+ */
+#include <linux/etherdevice.h>
+#include <linux/random.h>
+#include <linux/delay.h>
+#include "memx_client.h"
+
+static const u8 memx_bcast[ETH_ALEN] = {
+	0xff, 0xff, 0xff, 0xff, 0xff, 0xff
+};
+
+static int memx_parse_macs(struct memx_dev *d, const char *list)
+{
+	const char *p = list;
+
+	d->nr_allowed = 0;
+	if (!list || !*list)
+		return 0;
+	while (*p) {
+		char buf[18];
+		size_t n = strcspn(p, ",");
+
+		if (d->nr_allowed == MEMX_MAX_SERVERS) {
+			pr_err("servers=: at most %u MAC addresses\n",
+			       MEMX_MAX_SERVERS);
+			return -EINVAL;
+		}
+		if (n != 17) {
+			pr_err("servers=: '%.*s' is not a MAC address (xx:xx:xx:xx:xx:xx)\n",
+			       (int)min_t(size_t, n, 32), p);
+			return -EINVAL;
+		}
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		if (!mac_pton(buf, d->allowed[d->nr_allowed]) ||
+		    !is_valid_ether_addr(d->allowed[d->nr_allowed])) {
+			pr_err("servers=: '%s' is not a unicast MAC address\n",
+			       buf);
+			return -EINVAL;
+		}
+		d->nr_allowed++;
+		p += n;
+		if (*p == ',')
+			p++;
+	}
+	return 0;
+}
+
+static bool memx_server_allowed(struct memx_dev *d, const u8 *mac)
+{
+	unsigned int i;
+
+	if (!d->nr_allowed)
+		return true;
+	for (i = 0; i < d->nr_allowed; i++)
+		if (ether_addr_equal(d->allowed[i], mac))
+			return true;
+	return false;
+}
+
+/* The slot holds a server (whose MAC is then readable). */
+bool memx_server_used(const struct memx_server *srv)
+{
+	/* Pairs with the release in memx_server_claim(). */
+	return smp_load_acquire(&srv->used);
+}
+
+bool memx_server_alive(const struct memx_server *srv)
+{
+	return time_before(jiffies,
+			   READ_ONCE(srv->last_advert) + MEMX_SUSPECT_AFTER);
+}
+
+const char *memx_server_liveness(const struct memx_server *srv)
+{
+	unsigned long last = READ_ONCE(srv->last_advert);
+
+	if (time_before(jiffies, last + MEMX_SUSPECT_AFTER))
+		return "alive";
+	if (time_before(jiffies, last + MEMX_DEAD_AFTER))
+		return "suspect";
+	return "dead";
+}
+
+struct memx_server *memx_server_find(struct memx_dev *d, const u8 *mac)
+{
+	unsigned int i;
+
+	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
+		struct memx_server *srv = &d->servers[i];
+
+		if (memx_server_used(srv) &&
+		    ether_addr_equal(srv->mac, mac))
+			return srv;
+	}
+	return NULL;
+}
+
+/* A slot for a new server, or NULL when the table is full. */
+static struct memx_server *memx_server_claim(struct memx_dev *d,
+					     const u8 *mac)
+{
+	struct memx_server *srv;
+	unsigned int i;
+
+	spin_lock_bh(&d->srv_lock);
+	srv = memx_server_find(d, mac);
+	if (srv)
+		goto out;
+	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
+		if (!d->servers[i].used) {
+			srv = &d->servers[i];
+			ether_addr_copy(srv->mac, mac);
+			WRITE_ONCE(srv->last_advert, jiffies);
+			srv->open_sent = jiffies - HZ;
+			/* Publish the slot after its MAC: memx_server_used(). */
+			smp_store_release(&srv->used, true);
+			pr_info("server %pM found (slot %u)\n", mac, i);
+			goto out;
+		}
+	}
+	pr_warn_ratelimited("server %pM ignored: %u servers known already\n",
+			    mac, MEMX_MAX_SERVERS);
+out:
+	spin_unlock_bh(&d->srv_lock);
+	return srv;
+}
+
+/* Send OPEN or CLOSE to @srv. */
+static void memx_server_send_ctrl(struct memx_dev *d, struct memx_server *srv,
+				  u8 type)
+{
+	struct memx_msg m = {
+		.type = type,
+		.session = type == MEMX_T_CLOSE ? srv->session : 0,
+		.srv_gen = srv->srv_gen,
+		.cli_gen = d->cli_gen,
+		.tag = MEMX_TAG_CTRL,
+	};
+	struct sk_buff *skb;
+
+	lockdep_assert_held(&srv->lock);
+	m.seq = atomic64_inc_return(&d->seq);
+	srv->open_seq = m.seq;
+	if (type == MEMX_T_OPEN)
+		srv->open_sent = jiffies;
+	skb = memx_frame(d, &m, 0);
+	if (!skb || memx_port_xmit(&d->port, skb, srv->mac))
+		atomic64_inc(&d->stats.tx_failed);
+}
+
+static void memx_send_discover(struct memx_dev *d)
+{
+	struct memx_msg m = {
+		.type = MEMX_T_DISCOVER,
+		.cli_gen = d->cli_gen,
+	};
+	struct sk_buff *skb;
+
+	skb = memx_frame(d, &m, 0);
+	if (!skb || memx_port_xmit(&d->port, skb, memx_bcast))
+		atomic64_inc(&d->stats.tx_failed);
+}
+
+/*
+ * Forget @srv's session (held under @srv->lock by the caller, which
+ * unlocks): its pages are gone.
+ */
+static void memx_server_reset(struct memx_dev *d, struct memx_server *srv,
+			      u32 gen)
+{
+	lockdep_assert_held(&srv->lock);
+	if (srv->state == MEMX_SRV_OPEN)
+		atomic64_inc(&d->stats.sessions_lost);
+	srv->state = MEMX_SRV_NEW;
+	srv->session = 0;
+	srv->srv_gen = gen;
+	srv->open_sent = jiffies - HZ;
+}
+
+/**
+ * memx_server_session_lost() - a request was told NOSESSION on @session
+ * @d: the device
+ * @srv: the server that said so
+ * @session: the session the request was sent on
+ *
+ * If @session is still the current one, the server no longer has it, nor
+ * our pages: lose its extents and open a new session.
+ */
+void memx_server_session_lost(struct memx_dev *d, struct memx_server *srv,
+			      u32 session)
+{
+	bool lost = false;
+
+	spin_lock_bh(&srv->lock);
+	if (srv->state == MEMX_SRV_OPEN && srv->session == session) {
+		memx_server_reset(d, srv, srv->srv_gen);
+		lost = true;
+	}
+	spin_unlock_bh(&srv->lock);
+	if (!lost)
+		return;
+	pr_warn("server %pM: session %u unknown to the server\n", srv->mac,
+		session);
+	memx_place_lose(d, srv);
+	spin_lock_bh(&srv->lock);
+	if (srv->state == MEMX_SRV_NEW && !READ_ONCE(d->stopping))
+		memx_server_send_ctrl(d, srv, MEMX_T_OPEN);
+	spin_unlock_bh(&srv->lock);
+}
+
+static void memx_advert_rx(struct memx_dev *d, struct memx_server *srv,
+			   struct sk_buff *skb, const struct memx_msg *m,
+			   const u8 *src)
+{
+	struct memx_advert_info info;
+	struct memx_advert a;
+	bool restarted = false;
+
+	if (m->payload_len < sizeof(a) ||
+	    skb_copy_bits(skb, MEMX_HDR_LEN, &a, sizeof(a)) ||
+	    memx_advert_decode(&a, &info) != MEMX_DROP_NONE ||
+	    !m->srv_gen)
+		return;
+	if (!srv) {
+		if (!is_valid_ether_addr(src) || !memx_server_allowed(d, src))
+			return;
+		srv = memx_server_claim(d, src);
+		if (!srv)
+			return;
+	}
+
+	spin_lock_bh(&srv->lock);
+	if (srv->srv_gen != m->srv_gen &&
+	    srv->state != MEMX_SRV_CLOSING && srv->state != MEMX_SRV_CLOSED) {
+		restarted = srv->srv_gen != 0;
+		memx_server_reset(d, srv, m->srv_gen);
+	}
+	srv->capacity = info.capacity_pages;
+	srv->free = info.free_pages;
+	srv->placed = 0;
+	srv->load = info.load;
+	srv->mtu = info.mtu;
+	srv->draining = info.flags & MEMX_ADV_DRAINING;
+	WRITE_ONCE(srv->last_advert, jiffies);
+	spin_unlock_bh(&srv->lock);
+
+	if (restarted) {
+		pr_warn("server %pM restarted (generation %08x)\n", srv->mac,
+			m->srv_gen);
+		memx_place_lose(d, srv);
+	}
+
+	spin_lock_bh(&srv->lock);
+	if (srv->state == MEMX_SRV_NEW && !READ_ONCE(d->stopping) &&
+	    time_after(jiffies, srv->open_sent + HZ / 4))
+		memx_server_send_ctrl(d, srv, MEMX_T_OPEN);
+	spin_unlock_bh(&srv->lock);
+}
+
+/* ACK or ERROR to our OPEN or CLOSE. */
+static void memx_ctrl_rx(struct memx_dev *d, struct memx_server *srv,
+			 const struct memx_msg *m)
+{
+	bool restarted = false;
+
+	spin_lock_bh(&srv->lock);
+	if (m->seq != srv->open_seq) {
+		spin_unlock_bh(&srv->lock);
+		atomic64_inc(&d->stats.late_replies);
+		return;
+	}
+	if (m->type == MEMX_T_ERROR) {
+		spin_unlock_bh(&srv->lock);
+		pr_warn_ratelimited("server %pM refused %s: status %u\n",
+				    srv->mac,
+				    srv->state == MEMX_SRV_CLOSING ?
+				    "CLOSE" : "OPEN", m->status);
+		return;
+	}
+	switch (srv->state) {
+	case MEMX_SRV_NEW:
+		if (!m->session || !m->srv_gen)
+			break;
+		restarted = srv->srv_gen && srv->srv_gen != m->srv_gen;
+		srv->srv_gen = m->srv_gen;
+		srv->session = m->session;
+		srv->pages_held = m->count;
+		srv->state = MEMX_SRV_OPEN;
+		atomic64_inc(&d->stats.sessions_opened);
+		pr_info("server %pM: session %u open\n", srv->mac, m->session);
+		break;
+	case MEMX_SRV_CLOSING:
+		srv->state = MEMX_SRV_CLOSED;
+		atomic64_inc(&d->stats.sessions_closed);
+		break;
+	default:
+		break;
+	}
+	spin_unlock_bh(&srv->lock);
+	if (restarted)
+		memx_place_lose(d, srv);
+}
+
+static void memx_rx(struct memx_port *port, struct sk_buff *skb,
+		    const struct memx_msg *m, const u8 *src)
+{
+	struct memx_dev *d = port->priv;
+	struct memx_server *srv = memx_server_find(d, src);
+
+	switch (m->type) {
+	case MEMX_T_ADVERT:
+		memx_advert_rx(d, srv, skb, m, src);
+		break;
+	case MEMX_T_ACK:
+	case MEMX_T_ERROR:
+	case MEMX_T_DATA:
+		if (!srv) {
+			atomic64_inc(&d->stats.late_replies);
+			break;
+		}
+		if (m->tag == MEMX_TAG_CTRL && m->type != MEMX_T_DATA)
+			memx_ctrl_rx(d, srv, m);
+		else
+			memx_req_rx(d, srv, skb, m);
+		break;
+	default:
+		/* Requests of other clients on the segment: not for us. */
+		break;
+	}
+}
+
+static void memx_event(struct memx_port *port, unsigned long event)
+{
+	struct memx_dev *d = port->priv;
+
+	switch (event) {
+	case NETDEV_UP:
+		pr_info("%s up\n", port->ifname);
+		memx_send_discover(d);
+		break;
+	case NETDEV_DOWN:
+		pr_warn("%s down: requests retry until io_timeout\n",
+			port->ifname);
+		break;
+	case NETDEV_UNREGISTER:
+		pr_warn("%s unregistered: requests fail after io_timeout\n",
+			port->ifname);
+		break;
+	default:
+		break;
+	}
+}
+
+const struct memx_port_ops memx_client_port_ops = {
+	.rx = memx_rx,
+	.event = memx_event,
+};
+
+/* Every second: liveness, OPEN retries, DISCOVER while nobody is known. */
+static void memx_hk_timer(struct timer_list *t)
+{
+	struct memx_dev *d = timer_container_of(d, t, hk_timer);
+	bool known = false;
+	unsigned int i;
+
+	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
+		struct memx_server *srv = &d->servers[i];
+
+		if (!memx_server_used(srv))
+			continue;
+		spin_lock_bh(&srv->lock);
+		if (time_before(jiffies, srv->last_advert + MEMX_DEAD_AFTER)) {
+			known = true;
+			if (srv->state == MEMX_SRV_NEW &&
+			    time_after(jiffies, srv->open_sent + HZ / 2))
+				memx_server_send_ctrl(d, srv, MEMX_T_OPEN);
+		}
+		spin_unlock_bh(&srv->lock);
+	}
+	if (!known)
+		memx_send_discover(d);
+	if (!READ_ONCE(d->stopping))
+		mod_timer(&d->hk_timer, jiffies + HZ);
+}
+
+int memx_servers_init(struct memx_dev *d, const char *list)
+{
+	unsigned int i;
+	int ret;
+
+	ret = memx_parse_macs(d, list);
+	if (ret)
+		return ret;
+	spin_lock_init(&d->srv_lock);
+	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
+		struct memx_server *srv = &d->servers[i];
+
+		spin_lock_init(&srv->lock);
+		srv->slot = i;
+		memx_rtt_init(&srv->rtt, MEMX_RTO_INIT_US, MEMX_RTO_MIN_US,
+			      MEMX_RTO_MAX_US);
+	}
+	do {
+		d->cli_gen = get_random_u32();
+	} while (!d->cli_gen);
+	atomic64_set(&d->seq, 0);
+	timer_setup(&d->hk_timer, memx_hk_timer, 0);
+	return 0;
+}
+
+void memx_servers_start(struct memx_dev *d)
+{
+	memx_send_discover(d);
+	mod_timer(&d->hk_timer, jiffies + HZ);
+}
+
+/* Unload: stop housekeeping, CLOSE open sessions, wait briefly for ACKs. */
+void memx_servers_stop(struct memx_dev *d)
+{
+	unsigned int i, waits;
+	bool pending;
+
+	WRITE_ONCE(d->stopping, true);
+	timer_delete_sync(&d->hk_timer);
+
+	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
+		struct memx_server *srv = &d->servers[i];
+
+		if (!memx_server_used(srv))
+			continue;
+		spin_lock_bh(&srv->lock);
+		if (srv->state == MEMX_SRV_OPEN) {
+			srv->state = MEMX_SRV_CLOSING;
+			memx_server_send_ctrl(d, srv, MEMX_T_CLOSE);
+		}
+		spin_unlock_bh(&srv->lock);
+	}
+
+	for (waits = 0; waits < 25; waits++) {
+		pending = false;
+		for (i = 0; i < MEMX_MAX_SERVERS; i++) {
+			struct memx_server *srv = &d->servers[i];
+
+			spin_lock_bh(&srv->lock);
+			if (srv->state == MEMX_SRV_CLOSING)
+				pending = true;
+			spin_unlock_bh(&srv->lock);
+		}
+		if (!pending)
+			break;
+		msleep(20);
+	}
+	for (i = 0; pending && i < MEMX_MAX_SERVERS; i++) {
+		struct memx_server *srv = &d->servers[i];
+
+		spin_lock_bh(&srv->lock);
+		if (srv->state == MEMX_SRV_CLOSING) {
+			/* Its pages stay until the server drops the session. */
+			pr_warn("server %pM did not acknowledge CLOSE\n",
+				srv->mac);
+			srv->state = MEMX_SRV_CLOSED;
+			atomic64_inc(&d->stats.sessions_lost);
+		}
+		spin_unlock_bh(&srv->lock);
+	}
+}
