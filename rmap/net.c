@@ -333,7 +333,9 @@ int memx_port_xmit(struct memx_port *port, struct sk_buff *skb,
 		goto drop;
 	}
 	len = skb->len;
-	rc = net_xmit_eval(dev_queue_xmit(skb));
+	/* net_xmit_eval() evaluates its argument twice: never pass a call. */
+	rc = dev_queue_xmit(skb);
+	rc = net_xmit_eval(rc);
 	rcu_read_unlock();
 	if (rc) {
 		if (rc > 0)
