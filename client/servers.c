@@ -210,7 +210,7 @@ void memx_server_session_lost(struct memx_dev *d, struct memx_server *srv,
 	spin_unlock_bh(&srv->lock);
 	if (!lost)
 		return;
-	pr_warn("server %pM: session %u unknown to the server\n", srv->mac,
+	pr_warn("server %pM: session %08x unknown to the server\n", srv->mac,
 		session);
 	memx_place_lose(d, srv);
 	spin_lock_bh(&srv->lock);
@@ -298,7 +298,7 @@ static void memx_ctrl_rx(struct memx_dev *d, struct memx_server *srv,
 		srv->pages_held = m->count;
 		srv->state = MEMX_SRV_OPEN;
 		atomic64_inc(&d->stats.sessions_opened);
-		pr_info("server %pM: session %u open\n", srv->mac, m->session);
+		pr_info("server %pM: session %08x open\n", srv->mac, m->session);
 		break;
 	case MEMX_SRV_CLOSING:
 		srv->state = MEMX_SRV_CLOSED;
