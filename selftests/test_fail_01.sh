@@ -1,0 +1,67 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Test 7: the server becomes unreachable in the middle of I/O, (a) by link
+# down on its end, (b) by rmmod memx_server. With io_timeout=10 the I/O
+# must fail with EIO within io_timeout + 10 s, nothing hangs, and the
+# client unloads cleanly. After (a) the link comes back and the device
+# serves I/O again.
+# memx-timeout: 600
+
+. "$(dirname "$0")/lib.sh"
+memx_setup "$@"
+
+limit=20	# io_timeout + 10
+
+# fio writing until it fails; returns once it is running
+fio_bg() {
+	fio --name=fail --filename=/dev/memx0 --rw=randwrite --bs=4k --size=64M \
+		--direct=1 --ioengine=libaio --iodepth=8 --time_based --runtime=300 \
+		--output=/tmp/fail01.fio >/dev/null 2>&1 &
+	FIO=$!
+	sleep 4
+	kill -0 "$FIO" 2>/dev/null || { cat /tmp/fail01.fio; memx_fail "fio ended before the fault"; }
+}
+
+# wait for fio to fail after the fault; check it was an I/O error in time
+fio_wait_eio() {
+	local what=$1 t0=$2 i rc=0
+
+	for ((i = 0; i < (limit + 15) * 2; i++)); do
+		kill -0 "$FIO" 2>/dev/null || break
+		sleep 0.5
+	done
+	if kill -0 "$FIO" 2>/dev/null; then
+		kill -9 "$FIO"
+		memx_fail "$what: I/O still running $((limit + 15)) s after the fault"
+	fi
+	wait "$FIO" || rc=$?
+	el=$(($(date +%s) - t0))
+	grep -qE 'Input/output error|error=5|err= *5' /tmp/fail01.fio ||
+		{ cat /tmp/fail01.fio; memx_fail "$what: fio (rc $rc) did not report EIO"; }
+	memx_log "$what: EIO after $el s (limit $limit s)"
+	[ "$el" -le "$limit" ] || memx_fail "$what: EIO took $el s > $limit s"
+}
+
+# (a) link down on the server end
+memx_start 128M 192M 1500 io_timeout=10
+fio_bg
+t0=$(date +%s)
+ip link set "$MEMX_SIF" down
+fio_wait_eio "link down" "$t0"
+ip link set "$MEMX_SIF" up
+memx_wait_server 30
+dd if=/dev/zero of=/dev/memx0 bs=4k count=256 oflag=direct status=none ||
+	memx_fail "device unusable after the link came back"
+dd if=/dev/memx0 of=/dev/null bs=4k count=256 iflag=direct status=none ||
+	memx_fail "read after the link came back"
+memx_stop
+
+# (b) server unloaded
+memx_start 128M 192M 1500 io_timeout=10
+fio_bg
+t0=$(date +%s)
+timeout 60 rmmod memx_server || memx_fail "rmmod memx_server during I/O"
+fio_wait_eio "server unloaded" "$t0"
+timeout 60 rmmod memx_client || memx_fail "client did not unload after the server left"
+memx_pass
