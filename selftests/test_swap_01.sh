@@ -1,0 +1,72 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Test 4: swap. A client guest with little RAM swaps on /dev/memx0, stored by
+# a server in a second guest on a virtual Ethernet segment (vm/pair.sh draws
+# it); memx_pattern touches twice the client's RAM with a known pattern and
+# verifies every byte. It must not hang, OOM or corrupt.
+#
+# On the host: boots the pair (KERNELS picks the kernel, MEMX_CLIENT_MEM the
+# client's RAM, default 256M) and runs this script in each guest as
+# "test_swap_01.sh server|client".
+# memx-timeout: 1500
+
+. "$(dirname "$0")/lib.sh"
+
+role=${1:-host}
+if ! memx_in_guest; then
+	[ -x "$MEMX_ST/out/memx_pattern" ] || memx_skip "no out/memx_pattern (make -C selftests tools)"
+	kver=$("$MEMX_ST/vm/kernels.sh" --newest | tail -n1 | cut -d' ' -f1)
+	[ -n "$kver" ] || memx_skip "no kernel with headers (run make deps)"
+	dir=${MEMX_LOGDIR:-$MEMX_TOP/build/logs}/swap_01-$kver
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	echo "# swap_01: $kver, client RAM ${MEMX_CLIENT_MEM:-256M}, logs in $dir"
+	rc=0
+	"$MEMX_ST/vm/pair.sh" -k "$kver" -d "$dir" -S 1024M \
+		-C "${MEMX_CLIENT_MEM:-256M}" -t "${MEMX_SWAP_TIMEOUT:-1400}" \
+		-s "$MEMX_ST/test_swap_01.sh server" -c "$MEMX_ST/test_swap_01.sh client" || rc=$?
+	sed 's/^\([^#]\)/# client: \1/' "$dir/client.out"
+	sed 's/^\([^#]\)/# server: \1/' "$dir/server.out" | grep -E 'FAIL|unbalanced|dmesg|unloaded|passed' || true
+	case $rc in
+	0 | 4) exit "$rc" ;;
+	124) echo "# swap_01: guest timed out" ;;
+	125) echo "# swap_01: a guest panicked:"
+	     grep -h -A25 -m1 -E 'Kernel panic|Oops|BUG:' "$dir"/*.console | sed 's/^/#   /' ;;
+	esac
+	exit 1
+fi
+
+memx_setup "$@"
+ifc=$(ip -o link | awk -v m="$MEMX_NIC_MAC" 'index($0, m) { sub(":", "", $2); print $2; exit }')
+[ -n "$ifc" ] || memx_fail "no NIC with MAC $MEMX_NIC_MAC"
+ip link set "$ifc" up
+
+if [ "$role" = server ]; then
+	memx_server_load "$ifc" 1536M
+	memx_log "serving on $ifc ($MEMX_NIC_MAC), waiting for the client"
+	for _ in $(seq 1 1400); do
+		[ -e "$MEMX_SHARE/client.done" ] && break
+		sleep 1
+	done
+	memx_log "used_pages at the end $(memx_cnt $MEMX_SYS_SRV/used_pages), frames in $(memx_cnt $MEMX_SYS_SRV/frames_in)"
+	memx_pass
+fi
+
+memx_defer "touch $MEMX_SHARE/client.done"
+ram=$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
+memx_client_load "$ifc" 1G
+memx_wait_server 60
+mkswap /dev/memx0 >/dev/null || memx_fail "mkswap"
+swapon /dev/memx0 || memx_fail "swapon"
+memx_defer "swapoff /dev/memx0"
+memx_log "client RAM $ram MiB; memx_pattern over $((2 * ram)) MiB"
+t0=$(date +%s)
+"$MEMX_ST/out/memx_pattern" $((2 * ram)) 42 || memx_fail "memx_pattern (exit $?)"
+memx_log "pattern verified in $(($(date +%s) - t0)) s; swap: $(grep -E 'memx0' /proc/swaps | awk '{ print $4 " KiB used at the end" }')"
+grep -E '^(pswpin|pswpout|oom_kill) ' /proc/vmstat | tr '\n' ' ' | sed 's/^/# /'; echo
+[ "$(awk '/^oom_kill / { print $2 }' /proc/vmstat)" = 0 ] || memx_fail "OOM killer ran"
+[ "$(awk '/^pswpout / { print $2 }' /proc/vmstat)" -gt 0 ] || memx_fail "nothing was swapped out"
+swapoff /dev/memx0 || memx_fail "swapoff"
+memx_log "retransmits $(memx_cnt $MEMX_SYS_CLI/retransmits), pages stored $(memx_cnt $MEMX_SYS_CLI/pages_stored)"
+memx_pass
