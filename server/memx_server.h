@@ -7,8 +7,8 @@
  *    counters. Lives from module init to exit.
  *  - struct memx_session: one per (client MAC, cli_gen). Found from the
  *    receive path under RCU and pinned with a reference; unlinked from the
- *    table on CLOSE (or when the client reopens with a new cli_gen, or at
- *    rmmod), after which a work item frees its pages in process context.
+ *    table on CLOSE or at rmmod, after which a work item frees its pages in
+ *    process context.
  *  - pages: one struct page per stored 4 KiB page, in the session's xarray.
  *    A stored page is never written again: a write fills a fresh page and
  *    swaps it in, so a reply that took a reference never sees a torn page.

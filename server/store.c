@@ -6,7 +6,7 @@
  * each session. The receive path finds a session under RCU and pins it with
  * refcount_inc_not_zero(); the memory is freed with kfree_rcu(), so that
  * attempt is safe even against a concurrent final put. Closing a session
- * (CLOSE, a reopen with a new cli_gen, rmmod) unlinks it from the table
+ * (CLOSE, rmmod) unlinks it from the table
  * under sess_lock and moves the table's reference to the reap list; the
  * reap work then marks it dead under the xarray lock and the reassembly
  * lock, after which nobody inserts a page or claims a reassembly slot, and
@@ -464,8 +464,10 @@ static void memx_reap_work(struct work_struct *work)
  * @id: its id
  * @npages: pages it holds
  *
- * Sessions of the same MAC with another cli_gen belong to an earlier load
- * of that client, whose pages nobody can read any more: they are closed.
+ * Sessions of the same MAC with another cli_gen are left alone: they may
+ * belong to an earlier load of that client (whose pages then stay until
+ * the server unloads; clients CLOSE on unload), but also to another sender
+ * on that interface, and closing a live session would lose its pages.
  * Return: 0, -EBUSY (max_sessions open), -ENOMEM.
  */
 int memx_session_open(const u8 *mac, u32 cli_gen, u32 *id,
@@ -474,7 +476,6 @@ int memx_session_open(const u8 *mac, u32 cli_gen, u32 *id,
 	struct memx_srv *srv = &memx_srv;
 	struct memx_session *s, *ns;
 	int i, free_slot = -1;
-	bool reap = false;
 
 	ns = kzalloc(sizeof(*ns), GFP_ATOMIC | __GFP_NOWARN);
 
@@ -482,25 +483,21 @@ int memx_session_open(const u8 *mac, u32 cli_gen, u32 *id,
 	for (i = 0; i < srv->max_sessions; i++) {
 		s = rcu_dereference_protected(srv->sessions[i],
 					      lockdep_is_held(&srv->sess_lock));
-		if (s && ether_addr_equal(s->mac, mac)) {
-			if (s->cli_gen == cli_gen) {
-				*id = s->id;
-				*npages = READ_ONCE(s->npages);
-				spin_unlock_bh(&srv->sess_lock);
-				kfree(ns);
-				return 0;
-			}
-			memx_session_unlink(s);
-			reap = true;
-			s = NULL;
+		if (!s) {
+			if (free_slot < 0)
+				free_slot = i;
+			continue;
 		}
-		if (!s && free_slot < 0)
-			free_slot = i;
+		if (s->cli_gen == cli_gen && ether_addr_equal(s->mac, mac)) {
+			*id = s->id;
+			*npages = READ_ONCE(s->npages);
+			spin_unlock_bh(&srv->sess_lock);
+			kfree(ns);
+			return 0;
+		}
 	}
 	if (free_slot < 0 || !ns) {
 		spin_unlock_bh(&srv->sess_lock);
-		if (reap)
-			schedule_work(&srv->reap_work);
 		kfree(ns);
 		return ns ? -EBUSY : -ENOMEM;
 	}
@@ -522,8 +519,6 @@ int memx_session_open(const u8 *mac, u32 cli_gen, u32 *id,
 	*id = ns->id;
 	*npages = 0;
 	spin_unlock_bh(&srv->sess_lock);
-	if (reap)
-		schedule_work(&srv->reap_work);
 	pr_info("session %08x opened for %pM (cli_gen %08x)\n",
 		ns->id, mac, cli_gen);
 	return 0;
