@@ -4,8 +4,12 @@
  *
  * Blocks are 4 KiB, logical and physical, and buffers are 4 KiB aligned
  * (dma_alignment 4095), so each block of a request is one whole page at
- * offset 0: a request carries at most MEMX_MAX_PAGES_PER_OP of them and
- * never crosses an extent (chunk_sectors), so it goes to one server.
+ * offset 0: a read or write carries at most MEMX_MAX_PAGES_PER_OP of them
+ * and never crosses an extent (chunk_sectors), so it goes to one server.
+ * Discards and write-zeroes may cross one: the block layer does not split
+ * those at chunk_sectors (blk_rq_get_max_sectors() skips discards,
+ * bio_split_discard() ignores chunks, and so does 6.1's
+ * bio_split_write_zeroes()), so req.c handles them one extent at a time.
  *
  * There is no volatile write cache: a write completes only when every
  * page of it has been acknowledged, i.e. stored in a server's RAM, so a
@@ -29,7 +33,7 @@ static blk_status_t memx_queue_rq(struct blk_mq_hw_ctx *hctx,
 	struct request *rq = bd->rq;
 	struct memx_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	struct memx_dev *d = hctx->queue->queuedata;
-	u64 pos = blk_rq_pos(rq), bytes = blk_rq_bytes(rq);
+	u64 pos = blk_rq_pos(rq), bytes = blk_rq_bytes(rq), nr;
 	struct req_iterator iter;
 	struct bio_vec bv;
 	unsigned int n = 0;
@@ -56,16 +60,16 @@ static blk_status_t memx_queue_rq(struct blk_mq_hw_ctx *hctx,
 	}
 
 	cmd->page = pos >> (MEMX_PAGE_SHIFT - SECTOR_SHIFT);
-	cmd->nr = bytes >> MEMX_PAGE_SHIFT;
+	nr = bytes >> MEMX_PAGE_SHIFT;
 	if (unlikely((pos & ((MEMX_PAGE_SIZE >> SECTOR_SHIFT) - 1)) ||
-		     (bytes & (MEMX_PAGE_SIZE - 1)) || !cmd->nr ||
-		     cmd->page + cmd->nr > d->nr_pages ||
-		     (cmd->page >> MEMX_EXTENT_SHIFT) !=
-		     ((cmd->page + cmd->nr - 1) >> MEMX_EXTENT_SHIFT)))
+		     (bytes & (MEMX_PAGE_SIZE - 1)) || !nr ||
+		     cmd->page + nr > d->nr_pages))
 		goto bad;
+	/* A discard's first part: up to the end of its first extent. */
+	cmd->nr = memx_extent_part(cmd->page, nr);
 
 	if (cmd->op != MEMX_T_DISCARD) {
-		if (unlikely(cmd->nr > MEMX_MAX_PAGES_PER_OP))
+		if (unlikely(nr > MEMX_MAX_PAGES_PER_OP || cmd->nr != nr))
 			goto bad;
 		rq_for_each_segment(bv, rq, iter) {
 			if (unlikely(n >= cmd->nr || bv.bv_offset ||

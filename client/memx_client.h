@@ -37,6 +37,13 @@
 #define MEMX_EXT_LOST		0xff	/* its server lost it: I/O fails */
 /* Any other value: server slot + 1. */
 
+/* Pages from @page to the end of its extent, at most @nr. */
+static inline u16 memx_extent_part(u64 page, u64 nr)
+{
+	return min_t(u64, nr, MEMX_EXTENT_PAGES -
+		     (page & (MEMX_EXTENT_PAGES - 1)));
+}
+
 #define MEMX_MAX_SERVERS	16
 /* Largest device: the extent table stays at most 16 MiB. */
 #define MEMX_MAX_SIZE		(16ULL << 40)
@@ -192,7 +199,8 @@ enum memx_cmd_state {
  * @state: enum memx_cmd_state.
  * @op: MEMX_T_WRITE, MEMX_T_READ or MEMX_T_DISCARD.
  * @slot: server slot the request went to (valid while INFLIGHT).
- * @nr: pages covered (1..16 for READ/WRITE, 1..256 for DISCARD).
+ * @nr: pages covered (1..16 for READ/WRITE, 1..256 for DISCARD). A
+ *	DISCARD covers one extent's part of its request at a time.
  * @tries: retransmissions so far.
  * @session, @srv_gen: the session it was sent on.
  * @seq: sequence number, assigned when first sent, kept on retransmission.

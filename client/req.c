@@ -235,11 +235,39 @@ end:
 	return true;
 }
 
-/* End a request whose state was set to DONE under its lock. */
+/*
+ * End a request whose state was set to DONE under its lock.
+ *
+ * A discard or write-zeroes may cross extents (the block layer does not
+ * split them at chunk_sectors): each extent's part is one operation. When
+ * a part succeeds, blk_update_request() completes its bytes and, if more
+ * is left, the rest is issued as a new operation (new seq, no done bits,
+ * no tries) on the next extent, with the request's start, so io_timeout
+ * still bounds the whole. A part on an unplaced or lost extent ends at
+ * once and the loop goes on; only the last part ends the request.
+ */
 static void memx_req_end(struct memx_dev *d, struct request *rq,
 			 blk_status_t st)
 {
 	struct memx_cmd *cmd = blk_mq_rq_to_pdu(rq);
+	bool end;
+
+	while (st == BLK_STS_OK && cmd->op == MEMX_T_DISCARD &&
+	       blk_update_request(rq, BLK_STS_OK,
+				  (unsigned int)cmd->nr << MEMX_PAGE_SHIFT)) {
+		spin_lock_bh(&cmd->lock);
+		cmd->page = blk_rq_pos(rq) >> (MEMX_PAGE_SHIFT - SECTOR_SHIFT);
+		cmd->nr = memx_extent_part(cmd->page,
+					   blk_rq_bytes(rq) >> MEMX_PAGE_SHIFT);
+		cmd->state = MEMX_CMD_IDLE;
+		cmd->tries = 0;
+		cmd->done = 0;
+		cmd->seq = 0;
+		end = memx_req_issue(d, cmd, &st);
+		spin_unlock_bh(&cmd->lock);
+		if (!end)
+			return;
+	}
 
 	/* Not _sync: we may be in softirq; the callback rechecks state. */
 	timer_delete(&cmd->timer);
