@@ -48,7 +48,6 @@ static enum memx_drop memx_check_page_frag(const struct memx_msg *m)
 static enum memx_drop memx_check_type(struct memx_msg *m)
 {
 	enum memx_drop d;
-	u32 max_count;
 
 	switch (m->type) {
 	case MEMX_T_ACK:
@@ -84,25 +83,37 @@ static enum memx_drop memx_check_type(struct memx_msg *m)
 			m->payload_len = m->frag_len;
 		return d;
 	case MEMX_T_READ:
+		/*
+		 * frag_len: the largest fragment the reader takes (0: the
+		 * server's choice), not a payload; whole units, at most a page.
+		 */
+		if (m->frag_off || m->total_len)
+			return MEMX_DROP_FRAG;
+		if (m->frag_len % MEMX_FRAG_UNIT || m->frag_len > MEMX_PAGE_SIZE)
+			return MEMX_DROP_FRAG;
+		if (!m->count || m->count > MEMX_MAX_PAGES_PER_OP)
+			return MEMX_DROP_FIELD;
+		return MEMX_DROP_NONE;
 	case MEMX_T_DISCARD:
-		max_count = m->type == MEMX_T_READ ? MEMX_MAX_PAGES_PER_OP :
-						     MEMX_MAX_DISCARD_PAGES;
 		d = memx_check_nopayload(m);
-		if (d == MEMX_DROP_NONE && (!m->count || m->count > max_count))
+		if (d == MEMX_DROP_NONE &&
+		    (!m->count || m->count > MEMX_MAX_DISCARD_PAGES))
 			d = MEMX_DROP_FIELD;
 		return d;
 	}
 	return MEMX_DROP_TYPE;
 }
 
-enum memx_drop memx_parse_hdr(const struct memx_hdr *h, size_t frame_len,
+enum memx_drop memx_parse_hdr(const struct memx_hdr *wire, size_t frame_len,
 			      struct memx_msg *m)
 {
+	struct memx_hdr hdr, *h = &hdr;
 	enum memx_drop d;
 	size_t need;
 
 	if (frame_len < MEMX_HDR_LEN)
 		return MEMX_DROP_TRUNC;
+	memcpy(&hdr, wire, sizeof(hdr));	/* @wire may be misaligned */
 	if (h->version != MEMX_VERSION)
 		return MEMX_DROP_VERSION;
 	if (!h->type || h->type > MEMX_T_MAX)
@@ -154,8 +165,10 @@ enum memx_drop memx_parse_hdr(const struct memx_hdr *h, size_t frame_len,
 	return MEMX_DROP_NONE;
 }
 
-void memx_build_hdr(struct memx_hdr *h, const struct memx_msg *m)
+void memx_build_hdr(struct memx_hdr *wire, const struct memx_msg *m)
 {
+	struct memx_hdr hdr, *h = &hdr;
+
 	h->version = MEMX_VERSION;
 	h->type = m->type;
 	h->flags = m->flags;
@@ -171,7 +184,8 @@ void memx_build_hdr(struct memx_hdr *h, const struct memx_msg *m)
 	h->frag_len = cpu_to_be16(m->frag_len);
 	h->total_len = cpu_to_be16(m->total_len);
 	h->trailer_len = m->trailer_len;
-	memset(h->reserved, 0, sizeof(h->reserved));
+	h->reserved = 0;
+	memcpy(wire, &hdr, sizeof(hdr));	/* @wire may be misaligned */
 }
 
 unsigned int memx_frag_chunk(unsigned int mtu)
@@ -193,9 +207,11 @@ unsigned int memx_frag_count(unsigned int mtu)
 	return (MEMX_PAGE_SIZE + chunk - 1) / chunk;
 }
 
-void memx_advert_encode(struct memx_advert *a,
+void memx_advert_encode(struct memx_advert *wire,
 			const struct memx_advert_info *i)
 {
+	struct memx_advert adv, *a = &adv;
+
 	a->capacity_pages = cpu_to_be64(i->capacity_pages);
 	a->free_pages = cpu_to_be64(i->free_pages);
 	a->load = cpu_to_be32(i->load);
@@ -203,11 +219,15 @@ void memx_advert_encode(struct memx_advert *a,
 	a->mtu = cpu_to_be16(i->mtu);
 	a->flags = i->flags;
 	memset(a->reserved, 0, sizeof(a->reserved));
+	memcpy(wire, &adv, sizeof(adv));	/* @wire may be misaligned */
 }
 
-enum memx_drop memx_advert_decode(const struct memx_advert *a,
+enum memx_drop memx_advert_decode(const struct memx_advert *wire,
 				  struct memx_advert_info *i)
 {
+	struct memx_advert adv, *a = &adv;
+
+	memcpy(&adv, wire, sizeof(adv));	/* @wire may be misaligned */
 	i->capacity_pages = be64_to_cpu(a->capacity_pages);
 	i->free_pages = be64_to_cpu(a->free_pages);
 	i->load = be32_to_cpu(a->load);

@@ -85,7 +85,9 @@ struct memx_msg {
  *	frag_off + frag_len <= total_len, frag_len a multiple of
  *	MEMX_FRAG_UNIT unless the fragment ends the page, payload == frag_len.
  *  DATA with ZERO: count 1, no payload, frag fields 0.
- *  READ: count 1..MEMX_MAX_PAGES_PER_OP, no payload, frag fields 0.
+ *  READ: count 1..MEMX_MAX_PAGES_PER_OP, no payload, frag_off and total_len
+ *	0; frag_len 0 or a multiple of MEMX_FRAG_UNIT up to MEMX_PAGE_SIZE: the
+ *	largest fragment the reader accepts in the DATA replies.
  *  DISCARD: count 1..MEMX_MAX_DISCARD_PAGES, no payload, frag fields 0.
  *  page + count must not overflow U64 page numbers (except in ACK).
  * The checks run in this order: TRUNC (header), VERSION, TYPE, FLAGS,

@@ -33,7 +33,7 @@
 
 /* The unit of storage: one 4 KiB page, whatever the host's PAGE_SIZE. */
 #define MEMX_PAGE_SHIFT		12
-#define MEMX_PAGE_SIZE		(1U << MEMX_PAGE_SHIFT)
+#define MEMX_PAGE_SIZE		4096U	/* 1 << MEMX_PAGE_SHIFT */
 
 /*
  * Fragments of a page start at multiples of MEMX_FRAG_UNIT, so a receiver
@@ -127,11 +127,19 @@ enum memx_status {
  * @count: pages covered by READ and DISCARD; 1 for WRITE and DATA; pages
  *	held by the session in ACK; 0 otherwise.
  * @frag_off: byte offset of this fragment's payload within the page.
- * @frag_len: payload bytes carried by this frame.
+ * @frag_len: payload bytes carried by this frame; in READ (which carries no
+ *	payload) the largest fragment the client accepts in the DATA replies,
+ *	so a server on a larger MTU never sends frames the client cannot
+ *	receive (0: the server's choice).
  * @total_len: bytes of the whole object the fragments build (the page:
  *	MEMX_PAGE_SIZE for WRITE/DATA, else the payload length).
  * @trailer_len: length of the authentication trailer (MEMX_F_AUTH), else 0.
  * @reserved: zero on send; ignored on receive (room for later versions).
+ *
+ * Every field sits at its natural alignment, so the layout needs no packing
+ * attribute. In a frame the header follows the 14-byte Ethernet header and
+ * may be misaligned in memory: memx_parse_hdr() and memx_build_hdr() copy
+ * it whole rather than touch fields in place.
  */
 struct memx_hdr {
 	__u8	version;
@@ -139,18 +147,19 @@ struct memx_hdr {
 	__u8	flags;
 	__u8	status;
 	__be32	session;
+	__be64	seq;
+	__be64	page;
 	__be32	srv_gen;
 	__be32	cli_gen;
 	__be32	tag;
 	__be32	count;
-	__be64	seq;
-	__be64	page;
 	__be16	frag_off;
 	__be16	frag_len;
 	__be16	total_len;
 	__u8	trailer_len;
-	__u8	reserved[1];
-} __attribute__((packed));
+	__u8	reserved;
+};
+
 static_assert(sizeof(struct memx_hdr) == 48, "memx_hdr is 48 bytes");
 
 /* Advertisement flags. */
@@ -174,7 +183,8 @@ struct memx_advert {
 	__be16	mtu;
 	__u8	flags;
 	__u8	reserved[5];
-} __attribute__((packed));
+};
+
 static_assert(sizeof(struct memx_advert) == 32, "memx_advert is 32 bytes");
 
 #define MEMX_HDR_LEN		((unsigned int)sizeof(struct memx_hdr))

@@ -147,7 +147,7 @@ static void check_accepted(const struct memx_hdr *h, size_t len,
 	memset(&m2, 0, sizeof(m2));	/* padding: compared below */
 	memx_build_hdr(&again, m);
 	CHECK(!memcmp(&again, h, offsetof(struct memx_hdr, reserved)));
-	CHECK(!again.reserved[0]);
+	CHECK(!again.reserved);
 	CHECK(memx_parse_hdr(&again, len, &m2) == MEMX_DROP_NONE);
 	CHECK(!memcmp(m, &m2, sizeof(m2)));
 }

@@ -136,8 +136,9 @@ static void test_valid_roundtrip(void)
 	m = tmpl(MEMX_T_WRITE);
 	build(&m);
 	ok(buf[0] == MEMX_VERSION && buf[1] == MEMX_T_WRITE &&
-	   buf[4] == 0x0a && buf[7] == 0x0d && buf[24] == 0x01 &&
-	   buf[31] == 0x08 && buf[39] == 42 && buf[40] == 0x05 &&
+	   buf[4] == 0x0a && buf[7] == 0x0d && buf[8] == 0x01 &&
+	   buf[15] == 0x08 && buf[23] == 42 && buf[24] == 0x11 &&
+	   buf[28] == 0x55 && buf[32] == 0x99 && buf[40] == 0x05 &&
 	   buf[41] == 0x80 && buf[44] == 0x10 && buf[45] == 0x00,
 	   "build_hdr writes big-endian fields at the wire offsets");
 	ok(buf[47] == 0, "build_hdr zeroes reserved");
@@ -145,7 +146,7 @@ static void test_valid_roundtrip(void)
 	/* reserved is ignored on receive */
 	m = tmpl(MEMX_T_READ);
 	build(&m);
-	hdr()->reserved[0] = 0xff;
+	hdr()->reserved = 0xff;
 	eq(parse(MEMX_HDR_LEN, &o), MEMX_DROP_NONE, "reserved ignored");
 
 	/* payload_len per type */
@@ -364,6 +365,23 @@ static void test_nopayload_types(void)
 	expect_msg(m, MEMX_DROP_FIELD, "READ count 17: FIELD");
 	m.count = 0xffffffff;
 	expect_msg(m, MEMX_DROP_FIELD, "READ count U32_MAX: FIELD");
+
+	/* READ's frag_len: the largest fragment the reader accepts */
+	m = tmpl(MEMX_T_READ);
+	m.frag_len = 1408;
+	expect_msg(m, MEMX_DROP_NONE, "READ accepting 1408-byte fragments");
+	o.frag_len = 0;
+	eq(parse(build(&m), &o), MEMX_DROP_NONE, "READ frag_len parses");
+	ok(o.frag_len == 1408 && o.payload_len == 0,
+	   "READ frag_len 1408 is no payload");
+	m.frag_len = MEMX_PAGE_SIZE;
+	expect_msg(m, MEMX_DROP_NONE, "READ accepting whole pages");
+	m.frag_len = MEMX_FRAG_UNIT;
+	expect_msg(m, MEMX_DROP_NONE, "READ accepting one unit");
+	m.frag_len = 100;
+	expect_msg(m, MEMX_DROP_FRAG, "READ frag_len 100 (not units): FRAG");
+	m.frag_len = MEMX_PAGE_SIZE + MEMX_FRAG_UNIT;
+	expect_msg(m, MEMX_DROP_FRAG, "READ frag_len over a page: FRAG");
 
 	m = tmpl(MEMX_T_DISCARD);
 	m.count = 0;
