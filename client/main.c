@@ -126,7 +126,7 @@ static int __init memx_client_init(void)
 		goto err_place;
 	ret = memx_net_init();
 	if (ret)
-		goto err_place;
+		goto err_servers_init;
 	ret = memx_blk_init(d, nr_queues ?: num_online_cpus(), queue_depth);
 	if (ret)
 		goto err_net;
@@ -156,6 +156,8 @@ err_blk:
 	memx_blk_exit(d);
 err_net:
 	memx_net_exit();
+err_servers_init:
+	memx_servers_exit(d);
 err_place:
 	memx_place_exit(d);
 err_free:
@@ -173,6 +175,7 @@ static void __exit memx_client_exit(void)
 	memx_port_close(&d->port);
 	memx_blk_exit(d);
 	memx_net_exit();
+	memx_servers_exit(d);
 	memx_place_exit(d);
 	pr_info("unloaded: requests started %lld ended %lld, sessions opened %lld closed %lld lost %lld, retransmits %lld timeouts %lld errors %lld late %lld\n",
 		(s64)atomic64_read(&s->rq_started),

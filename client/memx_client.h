@@ -17,6 +17,7 @@
 #include <linux/blk-mq.h>
 #include <linux/spinlock.h>
 #include <linux/timer.h>
+#include <linux/workqueue.h>
 #include <linux/atomic.h>
 #include "net.h"
 #include "rto.h"
@@ -86,8 +87,18 @@ enum memx_srv_state {
  *	module is loaded (extents refer to the slot).
  * @slot: index in memx_dev.servers. Constant.
  * @mac: the server's address. Constant once @used.
+ * @dev: back pointer. Constant.
+ * @lose_work: marks this server's extents lost after a reset (process
+ *	context: the extent table may be large), then sends OPEN.
  * @lock: guards every field below.
  * @state: enum memx_srv_state.
+ * @losing: a reset is waiting for @lose_work to mark our extents here
+ *	lost. While set, no OPEN is sent and no OPEN's ACK accepted, so a
+ *	session is never OPEN while extents of an earlier one still name
+ *	this slot: a request that sees OPEN under @lock and its extent byte
+ *	naming this slot sends to the session that holds its pages.
+ * @lose_seq: counts resets; @lose_work clears @losing only if no reset
+ *	came while it ran.
  * @srv_gen: the server generation our session (or its OPEN) belongs to.
  * @session: session id while @state is OPEN.
  * @open_seq: seq of the last OPEN or CLOSE sent (matched by its ACK).
@@ -109,8 +120,12 @@ struct memx_server {
 	bool used;
 	u8 slot;
 	u8 mac[ETH_ALEN];
+	struct memx_dev *dev;
+	struct work_struct lose_work;
 	spinlock_t lock;		/* see above */
 	enum memx_srv_state state;
+	bool losing;
+	u32 lose_seq;
 	u32 srv_gen;
 	u32 session;
 	u64 open_seq;
@@ -161,6 +176,8 @@ struct memx_stats {
  * @cli_gen: our generation, random and non-zero. Constant.
  * @seq: source of request sequence numbers.
  * @io_timeout: jiffies a request may take before it fails. Constant.
+ * @wq: runs each server's lose_work (WQ_MEM_RECLAIM: swap I/O waits on
+ *	it to reopen a session).
  * @hk_timer: housekeeping (liveness, OPEN retries, DISCOVER), every second.
  * @stopping: unload in progress: housekeeping stops re-arming.
  * @stats: counters.
@@ -180,6 +197,7 @@ struct memx_dev {
 	u32 cli_gen;
 	atomic64_t seq;
 	unsigned long io_timeout;
+	struct workqueue_struct *wq;
 	struct timer_list hk_timer;
 	bool stopping;
 	struct memx_stats stats;
@@ -262,8 +280,9 @@ struct memx_server *memx_server_find(struct memx_dev *d, const u8 *mac);
 void memx_server_rx(struct memx_dev *d, struct memx_server *srv,
 		    struct sk_buff *skb, const struct memx_msg *m,
 		    const u8 *src);
+void memx_servers_exit(struct memx_dev *d);
 void memx_server_session_lost(struct memx_dev *d, struct memx_server *srv,
-			      u32 session);
+			      u32 srv_gen, u32 session);
 const char *memx_server_liveness(const struct memx_server *srv);
 bool memx_server_used(const struct memx_server *srv);
 bool memx_server_alive(const struct memx_server *srv);

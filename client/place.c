@@ -9,7 +9,11 @@
  * or write-zeroes of the whole extent returns it to unplaced.
  */
 #include <linux/vmalloc.h>
+#include <linux/sched.h>
 #include "memx_client.h"
+
+/* Extents memx_place_lose() looks at per hold of place_lock: 4 GiB. */
+#define MEMX_LOSE_BATCH		4096U
 
 int memx_place_init(struct memx_dev *d, u64 size)
 {
@@ -116,21 +120,32 @@ void memx_place_reset(struct memx_dev *d, u64 page, u8 expect)
 
 /*
  * @srv lost every page we stored there: its extents now fail I/O (never
- * read back as zeroes, which would be silent data loss).
+ * read back as zeroes, which would be silent data loss). Process context
+ * (memx_server's lose_work): the table is walked MEMX_LOSE_BATCH extents
+ * per hold of @place_lock, so a large device does not keep bottom halves
+ * off for long. No extent is placed on @srv meanwhile: it is not OPEN
+ * while ->losing is set.
  */
 void memx_place_lose(struct memx_dev *d, struct memx_server *srv)
 {
 	u8 v = srv->slot + 1;
 	u64 lost = 0;
-	u32 ext;
+	u32 ext = 0, end;
 
-	spin_lock_bh(&d->place_lock);
-	for (ext = 0; ext < d->nr_extents; ext++) {
-		if (d->extents[ext] == v) {
-			WRITE_ONCE(d->extents[ext], MEMX_EXT_LOST);
-			lost++;
+	might_sleep();
+	while (ext < d->nr_extents) {
+		end = min_t(u32, d->nr_extents - ext, MEMX_LOSE_BATCH) + ext;
+		spin_lock_bh(&d->place_lock);
+		for (; ext < end; ext++) {
+			if (d->extents[ext] == v) {
+				WRITE_ONCE(d->extents[ext], MEMX_EXT_LOST);
+				lost++;
+			}
 		}
+		spin_unlock_bh(&d->place_lock);
+		cond_resched();
 	}
+	spin_lock_bh(&d->place_lock);
 	spin_lock(&srv->lock);
 	srv->extents = 0;
 	srv->pages_held = 0;

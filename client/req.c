@@ -132,13 +132,27 @@ static bool memx_req_issue(struct memx_dev *d, struct memx_cmd *cmd,
 			   blk_status_t *st)
 {
 	struct memx_msg m = { .cli_gen = d->cli_gen };
+	unsigned int mtu, chunk, i, rounds = 0;
 	struct memx_server *srv;
-	unsigned int mtu, chunk, i;
 	unsigned long rto;
 	u8 v;
 
 	lockdep_assert_held(&cmd->lock);
+again:
 	v = memx_place_get(d, cmd->page);
+	if (cmd->state == MEMX_CMD_INFLIGHT && v != cmd->slot + 1) {
+		/*
+		 * Since it was sent, its extent was lost, or discarded as a
+		 * whole (and maybe placed again): what it stored there is
+		 * gone, what it read may not be its data. A discard just
+		 * starts over as a new operation; reads and writes fail.
+		 */
+		if (cmd->op != MEMX_T_DISCARD)
+			goto eio;
+		cmd->state = MEMX_CMD_IDLE;
+		cmd->tries = 0;
+		cmd->done = 0;
+	}
 	if (v == MEMX_EXT_LOST) {
 		if (cmd->op == MEMX_T_DISCARD &&
 		    memx_req_whole_extent(d, cmd)) {
@@ -172,16 +186,32 @@ static bool memx_req_issue(struct memx_dev *d, struct memx_cmd *cmd,
 
 	srv = &d->servers[v - 1];
 	spin_lock(&srv->lock);
-	if (srv->state != MEMX_SRV_OPEN) {
+	/*
+	 * The extent byte again, under srv->lock: a server reset and the
+	 * loss of its extents are one step for anyone who sees the server
+	 * OPEN here (struct memx_server, ->losing), so a byte still naming
+	 * it now belongs to its current session.
+	 */
+	if (memx_place_get(d, cmd->page) != v) {
 		spin_unlock(&srv->lock);
+		if (++rounds < 4)
+			goto again;
 		goto wait;
 	}
 	if (cmd->state == MEMX_CMD_INFLIGHT &&
-	    (cmd->slot != srv->slot || cmd->session != srv->session)) {
-		/* Its session went away under it: not this request's seq. */
+	    (srv->state != MEMX_SRV_OPEN || cmd->srv_gen != srv->srv_gen ||
+	     cmd->session != srv->session)) {
+		/*
+		 * Its session went away under it (the server restarted, or
+		 * lost it): the pages it stored are gone and its done bits
+		 * stale. Never resume it on another session: fail it.
+		 */
 		spin_unlock(&srv->lock);
-		*st = BLK_STS_IOERR;
-		goto end;
+		goto eio;
+	}
+	if (srv->state != MEMX_SRV_OPEN) {
+		spin_unlock(&srv->lock);
+		goto wait;
 	}
 	if (cmd->state == MEMX_CMD_INFLIGHT) {
 		cmd->tries++;
@@ -227,9 +257,12 @@ static bool memx_req_issue(struct memx_dev *d, struct memx_cmd *cmd,
 	return false;
 
 wait:
+	/* Never sent yet (an INFLIGHT request ends instead): no done bits. */
 	cmd->state = MEMX_CMD_WAITING;
 	memx_req_arm(d, cmd, MEMX_WAIT_POLL);
 	return false;
+eio:
+	*st = BLK_STS_IOERR;
 end:
 	cmd->state = MEMX_CMD_DONE;
 	return true;
@@ -402,18 +435,29 @@ void memx_req_rx(struct memx_dev *d, struct memx_server *srv,
 {
 	blk_status_t st = BLK_STS_OK;
 	bool end = false, lost_session = false, reset = false;
+	u32 srv_gen = 0, session = 0;
 	struct memx_cmd *cmd;
 	struct request *rq;
 	u64 rtt_us = 0;
 
+	if (m->cli_gen != d->cli_gen)
+		goto late;
 	rq = memx_blk_find(d, m->tag);
 	if (!rq)
 		goto late;
 	cmd = blk_mq_rq_to_pdu(rq);
 
+	/*
+	 * Only a reply to this request's seq, from the server, session and
+	 * server generation it was sent on. One exception: NOSESSION from a
+	 * server that restarted carries its new srv_gen; it can only fail
+	 * the request, which is what a restart means for it.
+	 */
 	spin_lock_bh(&cmd->lock);
 	if (cmd->state != MEMX_CMD_INFLIGHT || cmd->seq != m->seq ||
 	    cmd->slot != srv->slot || cmd->session != m->session ||
+	    (cmd->srv_gen != m->srv_gen &&
+	     (m->type != MEMX_T_ERROR || m->status != MEMX_S_NOSESSION)) ||
 	    m->page < cmd->page || m->page - cmd->page >= cmd->nr)
 		goto late_unlock;
 
@@ -431,6 +475,8 @@ void memx_req_rx(struct memx_dev *d, struct memx_server *srv,
 			break;
 		case MEMX_S_NOSESSION:
 			lost_session = true;
+			srv_gen = cmd->srv_gen;
+			session = cmd->session;
 			st = BLK_STS_IOERR;
 			break;
 		default:
@@ -480,7 +526,7 @@ void memx_req_rx(struct memx_dev *d, struct memx_server *srv,
 	if (reset)
 		memx_place_reset(d, cmd->page, srv->slot + 1);
 	if (lost_session)
-		memx_server_session_lost(d, srv, m->session);
+		memx_server_session_lost(d, srv, srv_gen, session);
 	memx_req_end(d, rq, st);
 	return;
 

@@ -173,11 +173,14 @@ static void memx_send_discover(struct memx_dev *d)
 }
 
 /*
- * Forget @srv's session (held under @srv->lock by the caller, which
- * unlocks): its pages are gone.
+ * Forget @srv's session (under @srv->lock, held by the caller): if @lose,
+ * the pages we stored there are gone. Marking them lost takes a walk of
+ * the extent table, done by @srv->lose_work; until it is done @losing
+ * keeps OPEN from being sent or accepted (struct memx_server), so the
+ * reset and the loss are one step as far as a new session can tell.
  */
 static void memx_server_reset(struct memx_dev *d, struct memx_server *srv,
-			      u32 gen)
+			      u32 gen, bool lose)
 {
 	lockdep_assert_held(&srv->lock);
 	if (srv->state == MEMX_SRV_OPEN)
@@ -186,37 +189,74 @@ static void memx_server_reset(struct memx_dev *d, struct memx_server *srv,
 	srv->session = 0;
 	srv->srv_gen = gen;
 	srv->open_sent = jiffies - HZ;
+	if (lose) {
+		srv->losing = true;
+		srv->lose_seq++;
+		queue_work(d->wq, &srv->lose_work);
+	}
+}
+
+/* May an OPEN go to @srv now? */
+static bool memx_server_may_open(struct memx_dev *d, struct memx_server *srv)
+{
+	lockdep_assert_held(&srv->lock);
+	return srv->state == MEMX_SRV_NEW && !srv->losing &&
+	       !READ_ONCE(d->stopping);
+}
+
+/* After a reset: mark @srv's extents lost, then open a new session. */
+static void memx_lose_work(struct work_struct *work)
+{
+	struct memx_server *srv = container_of(work, struct memx_server,
+					       lose_work);
+	struct memx_dev *d = srv->dev;
+	u32 seq;
+
+	spin_lock_bh(&srv->lock);
+	if (!srv->losing) {
+		spin_unlock_bh(&srv->lock);
+		return;
+	}
+	seq = srv->lose_seq;
+	spin_unlock_bh(&srv->lock);
+
+	memx_place_lose(d, srv);
+
+	spin_lock_bh(&srv->lock);
+	if (srv->lose_seq == seq) {
+		srv->losing = false;
+		if (memx_server_may_open(d, srv))
+			memx_server_send_ctrl(d, srv, MEMX_T_OPEN);
+	}
+	/* Else another reset came meanwhile and queued us again. */
+	spin_unlock_bh(&srv->lock);
 }
 
 /**
- * memx_server_session_lost() - a request was told NOSESSION on @session
+ * memx_server_session_lost() - a request was told NOSESSION
  * @d: the device
  * @srv: the server that said so
+ * @srv_gen: the server generation the request was sent on
  * @session: the session the request was sent on
  *
- * If @session is still the current one, the server no longer has it, nor
+ * If that is still the current session, the server no longer has it, nor
  * our pages: lose its extents and open a new session.
  */
 void memx_server_session_lost(struct memx_dev *d, struct memx_server *srv,
-			      u32 session)
+			      u32 srv_gen, u32 session)
 {
 	bool lost = false;
 
 	spin_lock_bh(&srv->lock);
-	if (srv->state == MEMX_SRV_OPEN && srv->session == session) {
-		memx_server_reset(d, srv, srv->srv_gen);
+	if (srv->state == MEMX_SRV_OPEN && srv->session == session &&
+	    srv->srv_gen == srv_gen) {
+		memx_server_reset(d, srv, srv->srv_gen, true);
 		lost = true;
 	}
 	spin_unlock_bh(&srv->lock);
-	if (!lost)
-		return;
-	pr_warn("server %pM: session %08x unknown to the server\n", srv->mac,
-		session);
-	memx_place_lose(d, srv);
-	spin_lock_bh(&srv->lock);
-	if (srv->state == MEMX_SRV_NEW && !READ_ONCE(d->stopping))
-		memx_server_send_ctrl(d, srv, MEMX_T_OPEN);
-	spin_unlock_bh(&srv->lock);
+	if (lost)
+		pr_warn("server %pM: session %08x unknown to the server\n",
+			srv->mac, session);
 }
 
 static void memx_advert_rx(struct memx_dev *d, struct memx_server *srv,
@@ -244,7 +284,7 @@ static void memx_advert_rx(struct memx_dev *d, struct memx_server *srv,
 	if (srv->srv_gen != m->srv_gen &&
 	    srv->state != MEMX_SRV_CLOSING && srv->state != MEMX_SRV_CLOSED) {
 		restarted = srv->srv_gen != 0;
-		memx_server_reset(d, srv, m->srv_gen);
+		memx_server_reset(d, srv, m->srv_gen, restarted);
 	}
 	srv->capacity = info.capacity_pages;
 	srv->free = info.free_pages;
@@ -253,19 +293,14 @@ static void memx_advert_rx(struct memx_dev *d, struct memx_server *srv,
 	srv->mtu = info.mtu;
 	srv->draining = info.flags & MEMX_ADV_DRAINING;
 	WRITE_ONCE(srv->last_advert, jiffies);
-	spin_unlock_bh(&srv->lock);
-
-	if (restarted) {
-		pr_warn("server %pM restarted (generation %08x)\n", srv->mac,
-			m->srv_gen);
-		memx_place_lose(d, srv);
-	}
-
-	spin_lock_bh(&srv->lock);
-	if (srv->state == MEMX_SRV_NEW && !READ_ONCE(d->stopping) &&
+	if (memx_server_may_open(d, srv) &&
 	    time_after(jiffies, srv->open_sent + HZ / 4))
 		memx_server_send_ctrl(d, srv, MEMX_T_OPEN);
 	spin_unlock_bh(&srv->lock);
+
+	if (restarted)
+		pr_warn("server %pM restarted (generation %08x)\n", srv->mac,
+			m->srv_gen);
 }
 
 /* ACK or ERROR to our OPEN or CLOSE. */
@@ -290,9 +325,18 @@ static void memx_ctrl_rx(struct memx_dev *d, struct memx_server *srv,
 	}
 	switch (srv->state) {
 	case MEMX_SRV_NEW:
-		if (!m->session || !m->srv_gen)
+		/* No session while our extents there are being lost. */
+		if (!m->session || !m->srv_gen || srv->losing)
 			break;
-		restarted = srv->srv_gen && srv->srv_gen != m->srv_gen;
+		if (srv->srv_gen && srv->srv_gen != m->srv_gen) {
+			/*
+			 * It restarted since its last advert: what we stored
+			 * there is gone. Lose it first; OPEN again after.
+			 */
+			restarted = true;
+			memx_server_reset(d, srv, m->srv_gen, true);
+			break;
+		}
 		srv->srv_gen = m->srv_gen;
 		srv->session = m->session;
 		srv->pages_held = m->count;
@@ -309,7 +353,8 @@ static void memx_ctrl_rx(struct memx_dev *d, struct memx_server *srv,
 	}
 	spin_unlock_bh(&srv->lock);
 	if (restarted)
-		memx_place_lose(d, srv);
+		pr_warn("server %pM restarted (generation %08x)\n", srv->mac,
+			m->srv_gen);
 }
 
 static void memx_rx(struct memx_port *port, struct sk_buff *skb,
@@ -382,7 +427,7 @@ static void memx_hk_timer(struct timer_list *t)
 		spin_lock_bh(&srv->lock);
 		if (time_before(jiffies, srv->last_advert + MEMX_DEAD_AFTER)) {
 			known = true;
-			if (srv->state == MEMX_SRV_NEW &&
+			if (memx_server_may_open(d, srv) &&
 			    time_after(jiffies, srv->open_sent + HZ / 2))
 				memx_server_send_ctrl(d, srv, MEMX_T_OPEN);
 		}
@@ -402,11 +447,16 @@ int memx_servers_init(struct memx_dev *d, const char *list)
 	ret = memx_parse_macs(d, list);
 	if (ret)
 		return ret;
+	d->wq = alloc_workqueue("memx_client", WQ_MEM_RECLAIM, 0);
+	if (!d->wq)
+		return -ENOMEM;
 	spin_lock_init(&d->srv_lock);
 	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
 		struct memx_server *srv = &d->servers[i];
 
 		spin_lock_init(&srv->lock);
+		INIT_WORK(&srv->lose_work, memx_lose_work);
+		srv->dev = d;
 		srv->slot = i;
 		memx_rtt_init(&srv->rtt, MEMX_RTO_INIT_US, MEMX_RTO_MIN_US,
 			      MEMX_RTO_MAX_US);
@@ -474,4 +524,14 @@ void memx_servers_stop(struct memx_dev *d)
 		}
 		spin_unlock_bh(&srv->lock);
 	}
+}
+
+/*
+ * After memx_servers_stop() and memx_port_close(): nothing queues work
+ * any more (receivers are done, timers stopped); finish what is queued.
+ */
+void memx_servers_exit(struct memx_dev *d)
+{
+	destroy_workqueue(d->wq);
+	d->wq = NULL;
 }
