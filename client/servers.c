@@ -136,9 +136,13 @@ out:
 	return srv;
 }
 
-/* Send OPEN or CLOSE to @srv. */
-static void memx_server_send_ctrl(struct memx_dev *d, struct memx_server *srv,
-				  u8 type)
+/*
+ * Send OPEN or CLOSE to @srv, with a new seq, or with @again the seq of
+ * the last one (a retransmitted CLOSE: an ACK to any copy matches).
+ */
+static void memx_server_send_ctrl_seq(struct memx_dev *d,
+				      struct memx_server *srv, u8 type,
+				      bool again)
 {
 	struct memx_msg m = {
 		.type = type,
@@ -150,13 +154,20 @@ static void memx_server_send_ctrl(struct memx_dev *d, struct memx_server *srv,
 	struct sk_buff *skb;
 
 	lockdep_assert_held(&srv->lock);
-	m.seq = atomic64_inc_return(&d->seq);
-	srv->open_seq = m.seq;
+	if (!again)
+		srv->open_seq = atomic64_inc_return(&d->seq);
+	m.seq = srv->open_seq;
 	if (type == MEMX_T_OPEN)
 		srv->open_sent = jiffies;
 	skb = memx_frame(d, &m, 0);
 	if (!skb || memx_port_xmit(&d->port, skb, srv->mac))
 		atomic64_inc(&d->stats.tx_failed);
+}
+
+static void memx_server_send_ctrl(struct memx_dev *d, struct memx_server *srv,
+				  u8 type)
+{
+	memx_server_send_ctrl_seq(d, srv, type, false);
 }
 
 static void memx_send_discover(struct memx_dev *d)
@@ -475,11 +486,21 @@ void memx_servers_start(struct memx_dev *d)
 	mod_timer(&d->hk_timer, jiffies + HZ);
 }
 
-/* Unload: stop housekeeping, CLOSE open sessions, wait briefly for ACKs. */
+/* CLOSE is sent again this often while unloading, for at most ... */
+#define MEMX_CLOSE_RESEND_MS	100
+/* ... this long in all. */
+#define MEMX_CLOSE_WAIT_MS	2000
+#define MEMX_CLOSE_POLL_MS	20
+
+/*
+ * Unload: stop housekeeping, CLOSE open sessions, and wait for the ACKs,
+ * sending CLOSE again every MEMX_CLOSE_RESEND_MS (a lost CLOSE would
+ * leave our pages on the server until it unloads).
+ */
 void memx_servers_stop(struct memx_dev *d)
 {
 	unsigned int i, waits;
-	bool pending;
+	bool pending, resend;
 
 	WRITE_ONCE(d->stopping, true);
 	timer_delete_sync(&d->hk_timer);
@@ -497,19 +518,29 @@ void memx_servers_stop(struct memx_dev *d)
 		spin_unlock_bh(&srv->lock);
 	}
 
-	for (waits = 0; waits < 25; waits++) {
+	for (waits = 0; waits < MEMX_CLOSE_WAIT_MS / MEMX_CLOSE_POLL_MS;
+	     waits++) {
 		pending = false;
+		resend = waits && !(waits % (MEMX_CLOSE_RESEND_MS /
+					     MEMX_CLOSE_POLL_MS));
 		for (i = 0; i < MEMX_MAX_SERVERS; i++) {
 			struct memx_server *srv = &d->servers[i];
 
+			if (!memx_server_used(srv))
+				continue;
 			spin_lock_bh(&srv->lock);
-			if (srv->state == MEMX_SRV_CLOSING)
+			if (srv->state == MEMX_SRV_CLOSING) {
 				pending = true;
+				if (resend)
+					memx_server_send_ctrl_seq(d, srv,
+								  MEMX_T_CLOSE,
+								  true);
+			}
 			spin_unlock_bh(&srv->lock);
 		}
 		if (!pending)
 			break;
-		msleep(20);
+		msleep(MEMX_CLOSE_POLL_MS);
 	}
 	for (i = 0; pending && i < MEMX_MAX_SERVERS; i++) {
 		struct memx_server *srv = &d->servers[i];
