@@ -372,8 +372,19 @@ static void memx_rx(struct memx_port *port, struct sk_buff *skb,
 		    const struct memx_msg *m, const u8 *src)
 {
 	struct memx_dev *d = port->priv;
-	struct memx_server *srv = memx_server_find(d, src);
+	struct memx_server *srv;
 
+	/*
+	 * Authentication does not exist yet: a frame claiming it cannot be
+	 * checked, so it is never trusted. The parser lets MEMX_F_AUTH
+	 * through for servers to answer UNSUPP; a client has nothing to
+	 * answer: count it as malformed and drop it.
+	 */
+	if (unlikely(m->flags & MEMX_F_AUTH)) {
+		atomic64_inc(&port->rx_drop[MEMX_DROP_FLAGS]);
+		return;
+	}
+	srv = memx_server_find(d, src);
 	switch (m->type) {
 	case MEMX_T_ADVERT:
 		memx_advert_rx(d, srv, skb, m, src);
