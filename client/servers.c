@@ -441,6 +441,13 @@ static void memx_hk_timer(struct timer_list *t)
 	bool known = false;
 	unsigned int i;
 
+	/*
+	 * Unloading: CLOSE is on its way, an OPEN now would open a session
+	 * nobody closes (memx_server_may_open() checks this too, for the
+	 * OPENs sent from the receive path and lose_work).
+	 */
+	if (READ_ONCE(d->stopping))
+		return;
 	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
 		struct memx_server *srv = &d->servers[i];
 
