@@ -131,6 +131,12 @@ static void memx_srv_read(struct memx_port *port, const u8 *src,
 	unsigned int chunk = memx_frag_chunk(READ_ONCE(port->mtu));
 	u32 i;
 
+	/*
+	 * The client's own limit (its MTU may be smaller than ours): the
+	 * parser checked it is whole MEMX_FRAG_UNITs of at most a page.
+	 */
+	if (m->frag_len)
+		chunk = min_t(unsigned int, chunk, m->frag_len);
 	if (!chunk) {
 		memx_srv_error(port, src, m, MEMX_S_BADREQ);
 		return;
