@@ -70,10 +70,22 @@ vargs=(--disable-kvm --force-9p -r "/boot/vmlinuz-$kver" --name "$name"
        "${rw[@]}")
 [ -n "$qopts" ] && vargs+=(--qemu-opts="$qopts")
 
-# timeout(1) signals its whole process group: vng and QEMU alike.
+# timeout(1) runs in a process group of its own and, on expiry or on a
+# signal it receives, signals that whole group: vng and QEMU alike. It is
+# started in the background so that a signal to guest.sh (a runner's
+# cleanup) reaches it too.
 rc=0
 timeout --kill-after=20 "$tmo" "$vng" "${vargs[@]}" --exec "$cmd" \
-	</dev/null 2>"$console" || rc=$?
+	</dev/null 2>"$console" &
+tpid=$!
+trap 'kill -TERM "$tpid" 2>/dev/null' TERM INT HUP
+while :; do
+	rc=0
+	wait "$tpid" || rc=$?
+	# wait returns early (>128) when a trapped signal arrives
+	kill -0 "$tpid" 2>/dev/null || break
+done
+trap - TERM INT HUP
 [ "$rc" = 137 ] && rc=124
 if [ -f "$console" ] && grep -qE 'Kernel panic|end Kernel panic|BUG: kernel NULL|Oops:' "$console"; then
 	rc=125

@@ -4,7 +4,7 @@
 # make lab: the MemX flow in two guests, from a fresh Debian 12 (as root).
 #
 #   +------ server guest (1 GiB) -------+      +------ client guest (256 MiB) -----+
-#   |  memx_server.ko capacity=1536M    |      |  memx_client.ko size=1G -> memx0  |
+#   |  memx_server.ko capacity=768M    |      |  memx_client.ko size=640M -> memx0  |
 #   |  NIC virtio-net 52:54:00:6d:78:01 |      |  NIC virtio-net 52:54:00:6d:78:02 |
 #   +----------------|------------------+      +----------------|------------------+
 #                    +-- UDP datagrams on 127.0.0.1 only (QEMU -netdev dgram) --+
@@ -36,9 +36,9 @@ lab_server() {
 	local ifc
 
 	ifc=$(guest_nic)
-	insmod "$(ko server)" ifname="$ifc" capacity=1536M
+	insmod "$(ko server)" ifname="$ifc" capacity=768M
 	echo "server: memx_server on $ifc, capacity $(cat /sys/kernel/memx_server/capacity)"
-	for _ in $(seq 1 1500); do
+	for _ in $(seq 1 900); do
 		[ -e "$MEMX_SHARE/client.done" ] && break
 		sleep 1
 	done
@@ -53,7 +53,7 @@ lab_client() {
 	trap 'touch "$MEMX_SHARE/client.done"' EXIT
 	ifc=$(guest_nic)
 	t0=$(date +%s.%N)
-	insmod "$(ko client)" ifname="$ifc" size=1G
+	insmod "$(ko client)" ifname="$ifc" size=640M
 	for _ in $(seq 1 120); do
 		grep -qw alive $sys/servers && break
 		sleep 0.5
@@ -129,7 +129,7 @@ mkdir -p "$dir"
 echo "lab: booting a server guest and a client guest (${MEMX_CLIENT_MEM:-256M}) on $kver (TCG: a boot takes 15-40 s)"
 t=$(date +%s)
 rc=0
-"$ST/vm/pair.sh" -k "$kver" -d "$dir" -S 1024M -C "${MEMX_CLIENT_MEM:-256M}" -t 1500 \
+"$ST/vm/pair.sh" -k "$kver" -d "$dir" -S 1024M -C "${MEMX_CLIENT_MEM:-256M}" -t 900 \
 	-s "$0 --guest-server" -c "$0 --guest-client" || rc=$?
 tg=$(($(date +%s) - t))
 grep -v '^summary' "$dir/server.out" || true

@@ -59,9 +59,10 @@ nic() { # local-port remote-port mac
 	echo "-netdev dgram,id=n1,local.type=inet,local.host=127.0.0.1,local.port=$1,remote.type=inet,remote.host=127.0.0.1,remote.port=$2 -device virtio-net-pci,netdev=n1,mac=$3"
 }
 
-spid=''
+spid='' cpid=''
 # shellcheck disable=SC2317 # run by the trap
 cleanup() {
+	[ -z "$cpid" ] || kill "$cpid" 2>/dev/null || true
 	touch "$dir/client.done" 2>/dev/null || true
 	if [ -n "$spid" ] && kill -0 "$spid" 2>/dev/null; then
 		# give the server its chance to unload and check, then stop it
@@ -84,11 +85,15 @@ set -m
 spid=$!
 set +m
 
-crc=0
+# in the background too, so that a signal to pair.sh reaches it (cleanup)
 "$VM/guest.sh" -k "$kver" -m "$cmem" -c 1 -t "$tmo" -w "$dir" -N memx-client \
 	-l "$dir/client.console" -q "$(nic "$pc_" "$ps_" "$cmac")" -- \
 	env MEMX_NIC_MAC=$cmac MEMX_PEER_MAC=$smac MEMX_SHARE="$dir" \
-	bash -c "$ccmd" >"$dir/client.out" 2>&1 || crc=$?
+	bash -c "$ccmd" >"$dir/client.out" 2>&1 &
+cpid=$!
+crc=0
+wait "$cpid" || crc=$?
+cpid=''
 touch "$dir/client.done"
 src=0
 wait "$spid" || src=$?
