@@ -121,7 +121,7 @@ struct memx_srv_stats {
  * @sess_lock: guards writes to @sessions and @slot_gen, @nsessions,
  *	@reap_list. Taken with _bh (the receive softirq takes it).
  * @sessions: session table, @max_sessions entries. RCU for readers.
- * @slot_gen: per-slot generation for the next id.
+ * @slot_gen: per-slot generation for the next id; random at load.
  * @nsessions: sessions in the table.
  * @reap_list: sessions unlinked whose pages @reap_work frees.
  * @reap_work: frees reaped sessions' pages in process context.

@@ -21,6 +21,7 @@
 #include <linux/etherdevice.h>
 #include <linux/jiffies.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include "memx_server.h"
@@ -572,6 +573,7 @@ unsigned int memx_session_count(void)
 int memx_store_init(void)
 {
 	struct memx_srv *srv = &memx_srv;
+	unsigned int i;
 
 	atomic64_set(&srv->used_pages, 0);
 	spin_lock_init(&srv->sess_lock);
@@ -590,6 +592,13 @@ int memx_store_init(void)
 				GFP_KERNEL);
 	if (!srv->slot_gen)
 		goto err_sessions;
+	/*
+	 * Ids of a previous load must not be valid on this one, even if a
+	 * request carried a matching srv_gen: start every slot's
+	 * generation at a random point rather than at zero.
+	 */
+	for (i = 0; i < srv->max_sessions; i++)
+		srv->slot_gen[i] = get_random_u32();
 
 	memx_reserve_refill(&srv->refill_work);
 	return 0;
