@@ -59,6 +59,8 @@ static blk_status_t memx_queue_rq(struct blk_mq_hw_ctx *hctx,
 		return BLK_STS_NOTSUPP;
 	}
 
+	/* Only swap may use the reserves (memx_client.h). */
+	cmd->gfp = rq->cmd_flags & REQ_SWAP ? MEMX_GFP_SWAP : MEMX_GFP_IO;
 	cmd->page = pos >> (MEMX_PAGE_SHIFT - SECTOR_SHIFT);
 	nr = bytes >> MEMX_PAGE_SHIFT;
 	if (unlikely((pos & ((MEMX_PAGE_SIZE >> SECTOR_SHIFT) - 1)) ||

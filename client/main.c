@@ -152,6 +152,7 @@ static int __init memx_client_init(void)
 err_servers:
 	memx_servers_stop(d);
 	memx_port_close(&d->port);
+	memx_frames_drain();
 err_blk:
 	memx_blk_exit(d);
 err_net:
@@ -173,6 +174,7 @@ static void __exit memx_client_exit(void)
 	memx_blk_del(d);
 	memx_servers_stop(d);
 	memx_port_close(&d->port);
+	memx_frames_drain();
 	memx_blk_exit(d);
 	memx_net_exit();
 	memx_servers_exit(d);

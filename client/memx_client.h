@@ -65,13 +65,33 @@ static inline u16 memx_extent_part(u64 page, u64 nr)
 #define MEMX_WAIT_POLL		msecs_to_jiffies(20)
 
 /*
- * Frames of the I/O path. GFP_ATOMIC because we never sleep there;
- * __GFP_MEMALLOC because swap-out runs under reclaim and each frame we send
- * lets a page be freed: the allocation is bounded (queue depth x 16 pages x
- * fragments in flight at most, each freed when the device sent it), which
- * is what the reserves are for.
+ * Frames, and how the swap path stays bounded.
+ *
+ * Every frame is allocated GFP_ATOMIC (we never sleep on the I/O path;
+ * a frame that cannot be allocated is sent by the retransmission timer).
+ * Only requests of swap I/O (REQ_SWAP: swap-out and swap-in of the swap
+ * code, 6.1 and 6.12 alike) may dip into the emergency reserves with
+ * __GFP_MEMALLOC: each such frame helps free a page, which is what the
+ * reserves are for. Ordinary I/O (a filesystem, fio, page cache
+ * write-back) must not drain them, or swap-out finds them empty.
+ *
+ * What swap may take from the reserves is bounded twice:
+ * - by the I/O: at most nr_queues x queue_depth requests, each of at most
+ *   MEMX_MAX_PAGES_PER_OP pages, each page memx_frag_count(mtu) frames
+ *   (3 at MTU 1500, 1 at 9000), sent once per RTO; a retransmission
+ *   (after an RTO, when the previous copy has left the device or was
+ *   dropped by its queue) sends only the pages still missing;
+ * - by a count: at most MEMX_RESERVE_FRAMES __GFP_MEMALLOC frames exist at
+ *   once (memx_reserve_frames, decremented by the frame's destructor when
+ *   the stack frees or orphans it). Beyond that a swap frame is allocated
+ *   like any other. 512 frames are at most 2.5 MiB (a 4 KiB page or a
+ *   1.5 KiB buffer, plus the skb). Module exit waits until no frame with
+ *   that destructor is left (memx_frames_drain()).
+ * Control frames (OPEN, CLOSE, DISCOVER) are few and use MEMX_GFP_IO.
  */
-#define MEMX_GFP		(GFP_ATOMIC | __GFP_MEMALLOC | __GFP_NOWARN)
+#define MEMX_GFP_IO		(GFP_ATOMIC | __GFP_NOWARN)
+#define MEMX_GFP_SWAP		(MEMX_GFP_IO | __GFP_MEMALLOC)
+#define MEMX_RESERVE_FRAMES	512
 
 enum memx_srv_state {
 	MEMX_SRV_NEW = 0,	/* known, no session: OPEN is (re)sent */
@@ -220,6 +240,7 @@ enum memx_cmd_state {
  * @nr: pages covered (1..16 for READ/WRITE, 1..256 for DISCARD). A
  *	DISCARD covers one extent's part of its request at a time.
  * @tries: retransmissions so far.
+ * @gfp: MEMX_GFP_SWAP for swap I/O (REQ_SWAP), else MEMX_GFP_IO.
  * @session, @srv_gen: the session it was sent on.
  * @seq: sequence number, assigned when first sent, kept on retransmission.
  * @page: first page.
@@ -240,6 +261,7 @@ struct memx_cmd {
 	u8 slot;
 	u16 nr;
 	u16 tries;
+	gfp_t gfp;
 	u32 session;
 	u32 srv_gen;
 	u64 seq;
@@ -270,7 +292,8 @@ enum blk_eh_timer_return memx_req_timeout(struct request *rq);
 void memx_req_rx(struct memx_dev *d, struct memx_server *srv,
 		 struct sk_buff *skb, const struct memx_msg *m);
 struct sk_buff *memx_frame(struct memx_dev *d, const struct memx_msg *m,
-			   unsigned int payload);
+			   unsigned int payload, gfp_t gfp);
+void memx_frames_drain(void);
 
 /* servers.c */
 int memx_servers_init(struct memx_dev *d, const char *list);

@@ -4,8 +4,9 @@
  *
  * A request's whole state lives in its blk-mq pdu (struct memx_cmd): the
  * I/O path allocates nothing but the frames it sends, and those with
- * MEMX_GFP (see memx_client.h). If a frame cannot be allocated or sent,
- * the retransmission timer sends it later; queue_rq never waits.
+ * MEMX_GFP_IO, or MEMX_GFP_SWAP within a bound (see memx_client.h). If a
+ * frame cannot be allocated or sent, the retransmission timer sends it
+ * later; queue_rq never waits.
  *
  * Replies are matched in the receive softirq: the tag names the request
  * (blk_mq_unique_tag()), and under the request's lock only a reply with
@@ -21,17 +22,73 @@
  * replies vanish and the retransmission timer brings them again.
  */
 #include <linux/highmem.h>
+#include <linux/delay.h>
 #include "memx_client.h"
 
-struct sk_buff *memx_frame(struct memx_dev *d, const struct memx_msg *m,
-			   unsigned int payload)
+/* Frames allocated with __GFP_MEMALLOC and not yet freed or orphaned. */
+static atomic_t memx_reserve_frames = ATOMIC_INIT(0);
+
+static void memx_reserve_destructor(struct sk_buff *skb)
 {
+	atomic_dec(&memx_reserve_frames);
+}
+
+/**
+ * memx_frame() - a frame with header @m and room for @payload bytes
+ * @d: the device
+ * @m: the header
+ * @payload: payload bytes the caller appends
+ * @gfp: MEMX_GFP_IO, or MEMX_GFP_SWAP: reserves allowed while fewer than
+ *	MEMX_RESERVE_FRAMES such frames exist (memx_client.h)
+ *
+ * Return: the frame, or NULL.
+ */
+struct sk_buff *memx_frame(struct memx_dev *d, const struct memx_msg *m,
+			   unsigned int payload, gfp_t gfp)
+{
+	bool reserve = false;
 	struct sk_buff *skb;
 
-	skb = memx_port_alloc_skb(&d->port, payload, MEMX_GFP);
-	if (skb)
-		memx_build_hdr((struct memx_hdr *)skb->data, m);
+	if (gfp & __GFP_MEMALLOC) {
+		if (atomic_inc_return(&memx_reserve_frames) <=
+		    MEMX_RESERVE_FRAMES)
+			reserve = true;
+		else
+			atomic_dec(&memx_reserve_frames);
+	}
+	if (!reserve)
+		gfp &= ~__GFP_MEMALLOC;
+	skb = memx_port_alloc_skb(&d->port, payload, gfp);
+	if (!skb) {
+		if (reserve)
+			atomic_dec(&memx_reserve_frames);
+		return NULL;
+	}
+	if (reserve)
+		skb->destructor = memx_reserve_destructor;
+	memx_build_hdr((struct memx_hdr *)skb->data, m);
 	return skb;
+}
+
+/*
+ * Module exit, after memx_port_close(): a frame with our destructor may
+ * still sit in a device queue or ring, and its destructor is our text.
+ * Wait until none is left: that takes a device's TX completion, or its
+ * queue's reset when it goes down; a device that keeps them for good would
+ * keep us here, which is safer than a use-after-free. Say so if it lasts.
+ */
+void memx_frames_drain(void)
+{
+	unsigned int ms = 0;
+	int n;
+
+	while ((n = atomic_read(&memx_reserve_frames)) > 0) {
+		if (ms == 5000 || (ms > 5000 && !(ms % 60000)))
+			pr_warn("unload waits for %d frames still queued on the interface (they point into this module)\n",
+				n);
+		msleep(20);
+		ms += 20;
+	}
 }
 
 static u32 memx_req_full(const struct memx_cmd *cmd)
@@ -94,7 +151,7 @@ static void memx_send_write(struct memx_dev *d, struct memx_server *srv,
 
 			m->frag_off = off;
 			m->frag_len = len;
-			skb = memx_frame(d, m, len);
+			skb = memx_frame(d, m, len, cmd->gfp);
 			if (skb) {
 				p = kmap_local_page(cmd->pages[i]);
 				memx_skb_put_payload(skb, p + off, len);
@@ -120,7 +177,7 @@ static void memx_send_read(struct memx_dev *d, struct memx_server *srv,
 	m->type = MEMX_T_READ;
 	m->page = cmd->page + first;
 	m->count = last - first + 1;
-	memx_req_xmit(d, srv, memx_frame(d, m, 0));
+	memx_req_xmit(d, srv, memx_frame(d, m, 0, cmd->gfp));
 }
 
 /*
@@ -250,7 +307,7 @@ again:
 		m.type = MEMX_T_DISCARD;
 		m.page = cmd->page;
 		m.count = cmd->nr;
-		memx_req_xmit(d, srv, memx_frame(d, &m, 0));
+		memx_req_xmit(d, srv, memx_frame(d, &m, 0, cmd->gfp));
 		break;
 	}
 	memx_req_arm(d, cmd, rto);

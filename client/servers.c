@@ -159,7 +159,7 @@ static void memx_server_send_ctrl_seq(struct memx_dev *d,
 	m.seq = srv->open_seq;
 	if (type == MEMX_T_OPEN)
 		srv->open_sent = jiffies;
-	skb = memx_frame(d, &m, 0);
+	skb = memx_frame(d, &m, 0, MEMX_GFP_IO);
 	if (!skb || memx_port_xmit(&d->port, skb, srv->mac))
 		atomic64_inc(&d->stats.tx_failed);
 }
@@ -178,7 +178,7 @@ static void memx_send_discover(struct memx_dev *d)
 	};
 	struct sk_buff *skb;
 
-	skb = memx_frame(d, &m, 0);
+	skb = memx_frame(d, &m, 0, MEMX_GFP_IO);
 	if (!skb || memx_port_xmit(&d->port, skb, memx_bcast))
 		atomic64_inc(&d->stats.tx_failed);
 }
