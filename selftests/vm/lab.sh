@@ -3,8 +3,8 @@
 #
 # make lab: the MemX flow in two guests, from a fresh Debian 12 (as root).
 #
-#   +------ server guest (1 GiB) -------+      +------ client guest (256 MiB) -----+
-#   |  memx_server.ko capacity=768M    |      |  memx_client.ko size=640M -> memx0  |
+#   +------ server guest (1 GiB) -------+      +----- client guest (256 MiB) ------+
+#   |  memx_server.ko capacity=768M     |      |  memx_client.ko size=640M: memx0  |
 #   |  NIC virtio-net 52:54:00:6d:78:01 |      |  NIC virtio-net 52:54:00:6d:78:02 |
 #   +----------------|------------------+      +----------------|------------------+
 #                    +-- UDP datagrams on 127.0.0.1 only (QEMU -netdev dgram) --+
