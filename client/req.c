@@ -165,7 +165,8 @@ static void memx_send_write(struct memx_dev *d, struct memx_server *srv,
 }
 
 static void memx_send_read(struct memx_dev *d, struct memx_server *srv,
-			   struct memx_cmd *cmd, struct memx_msg *m)
+			   struct memx_cmd *cmd, struct memx_msg *m,
+			   unsigned int chunk)
 {
 	u32 missing = memx_req_full(cmd) & ~cmd->done;
 	unsigned int first = __ffs(missing), last = __fls(missing), i;
@@ -177,6 +178,8 @@ static void memx_send_read(struct memx_dev *d, struct memx_server *srv,
 	m->type = MEMX_T_READ;
 	m->page = cmd->page + first;
 	m->count = last - first + 1;
+	/* The largest DATA fragment we take (0: the server's choice). */
+	m->frag_len = chunk;
 	memx_req_xmit(d, srv, memx_frame(d, m, 0, cmd->gfp));
 }
 
@@ -301,7 +304,7 @@ again:
 			memx_send_write(d, srv, cmd, &m, chunk);
 		break;
 	case MEMX_T_READ:
-		memx_send_read(d, srv, cmd, &m);
+		memx_send_read(d, srv, cmd, &m, chunk);
 		break;
 	default:
 		m.type = MEMX_T_DISCARD;
