@@ -27,10 +27,11 @@ do for [i = 1:words(mtus)] {
 if (swap) {
 	unset logscale y
 	set yrange [0:*]
+	set offsets 0, 0, 0.3, 0
 	set ylabel "time / no-swap time"
-	set title "swap-heavy job (memx\\_sort, working set ~2x client RAM): completion time relative to no swap"
+	set title "swap-heavy job (memx_sort, working set twice the client RAM): completion time relative to no swap" noenhanced
 	set style histogram clustered gap 3
 	plot dir . "/swap.dat" using 3:xtic(1) title "time ratio" lc rgb "#4060c0", \
-		"" using 0:3:(sprintf("%.1f s", $2)) with labels offset 0, 1 notitle
+		"" using 0:3:4 with labels offset 0, 1 notitle
 }
 unset multiplot

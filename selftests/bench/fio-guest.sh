@@ -284,11 +284,14 @@ perf_memx() {
 	local mtu=$1
 
 	command -v perf >/dev/null || return 0
+	# kernel symbols in the report, not bare addresses
+	sysctl -qw kernel.kptr_restrict=0 kernel.perf_event_paranoid=-1
 	perf record -e cpu-clock -a -g -o "$OUT/raw/$mtu/perf.data" -- \
 		fio --name=perf --filename=/dev/memx0 --direct=1 --ioengine=libaio \
 		--rw=randread --bs=4k --iodepth=1 --size="${SIZE_MB}M" \
 		--time_based --runtime="$RUNTIME" >/dev/null 2>&1 || return 0
-	perf report -i "$OUT/raw/$mtu/perf.data" --no-children --sort sym \
+	perf report -i "$OUT/raw/$mtu/perf.data" --no-children --sort sym -g none \
+		--kallsyms=/proc/kallsyms \
 		--stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 40 \
 		>"$OUT/raw/$mtu/perf.memx-randread-qd1.txt"
 	rm -f "$OUT/raw/$mtu/perf.data"

@@ -127,8 +127,14 @@ def main():
             ent["t"].append(float(w.group(1)) if w else float(t.group(1)))
         else:
             last = [ln for ln in txt.strip().splitlines() if ln.strip()]
-            ent["fail"].append("run %s: %s" % (m.group(2),
-                               last[-1] if last else "no output"))
+            why = last[-1] if last else "no output"
+            oom = re.search(r"^oom_kill ([1-9]\d*)", txt, re.M)
+            if oom or re.search(r"\bKilled\b.*memx_sort", txt):
+                why = "memx_sort OOM-killed; " + why
+            io = re.search(r"^stopped: (.*)", txt, re.M)
+            if io:
+                why = io.group(1)
+            ent["fail"].append("run %s: %s" % (m.group(2), why))
 
     with open(os.path.join(out, "results.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -263,11 +269,13 @@ def main():
                     else "NaN" for d in DEVICES)))
             f.write("\n\n")
     with open(os.path.join(out, "swap.dat"), "w") as f:
-        f.write("variant seconds ratio\n")
+        f.write("variant seconds ratio label\n")
         for v in SWAP:
             ts = swap.get(v, {}).get("t", [])
             if ts:
-                f.write("%s %.1f %.2f\n" % (v, med(ts), ratio(med(ts), base)))
+                f.write("%s %.1f %.2f \"%.0f s\"\n" % (v, med(ts), ratio(med(ts), base), med(ts)))
+            elif v in swap:
+                f.write("%s NaN 0 \"failed\"\n" % v)
     print("\n".join(md))
 
 

@@ -28,6 +28,7 @@
 #   SWAP_MEM=256M       client guest RAM         SWAP_SET_MB=512 sort size
 #   SWAP_MTU=1500       MTU of the two-guest link
 #   SWAP_RUNS=$RUNS     repetitions of the swap job
+#   SWAP_MIN_FREE_KB=0  vm.min_free_kbytes in the swap client (0: default)
 #   SWAP_TIMEOUT=1500   seconds a swap client guest may take (then: failed)
 #   KERNELS=6.12        kernel series (kernels.sh prefix); newest one is used
 #   MODDIR=DIR          use modules already built there (skip the build)
@@ -94,7 +95,7 @@ memx:    $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')
 guest:   $kver, TCG, 2 vCPUs; host $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 fio:     ${RUNS} runs x ${RUNTIME} s per job, direct I/O, libaio, ${SIZE_MB} MiB per device, prefilled
 INFO
-[ "$SWAP" = 1 ] && echo "swap:    memx_sort of ${SWAP_SET_MB} MiB in a ${SWAP_MEM} guest, link MTU $SWAP_MTU, ${SWAP_RUNS} runs" >>"$OUT/info.txt"
+[ "$SWAP" = 1 ] && echo "swap:    memx_sort of ${SWAP_SET_MB} MiB in a ${SWAP_MEM} guest, link MTU $SWAP_MTU, ${SWAP_RUNS} runs, min_free_kbytes ${SWAP_MIN_FREE_KB:-default}" >>"$OUT/info.txt"
 
 genv=(env RUNS="$RUNS" RUNTIME="$RUNTIME" SIZE_MB="$SIZE_MB" MTUS="$MTUS"
       WORKLOADS="$WORKLOADS" DEVICES="$DEVICES" MODDIR="$MODDIR" PERF="$PERF"
@@ -120,7 +121,8 @@ swap_one() {
 	local v=$1 r=$2
 	local dir=$OUT/swap/$v.$r res=$OUT/swap/$v.$r.txt
 	local n=$((SWAP_SET_MB * 1024 * 1024 / 8)) mem=$SWAP_MEM rc=0
-	local senv=(env MODDIR="$MODDIR" SWAP_MTU="$SWAP_MTU" SWAP_DEV_MB=$((SWAP_SET_MB * 2)))
+	local senv=(env MODDIR="$MODDIR" SWAP_MTU="$SWAP_MTU" SWAP_DEV_MB=$((SWAP_SET_MB * 2))
+		    SWAP_MIN_FREE_KB="${SWAP_MIN_FREE_KB:-0}")
 
 	mkdir -p "$dir"
 	[ "$v" = noswap ] && mem=$((SWAP_SET_MB * 2 + 512))M
