@@ -17,6 +17,7 @@
 #define _MEMX_SERVER_H
 
 #include <linux/atomic.h>
+#include <linux/bits.h>
 #include <linux/kobject.h>
 #include <linux/list.h>
 #include <linux/rcupdate.h>
@@ -31,6 +32,12 @@
 #define MEMX_SRV_MAX_PORTS	8
 #define MEMX_SRV_MAX_SESSIONS	4096
 #define MEMX_SRV_REASM_SLOTS	32
+/*
+ * Page numbers a session may use: 0 .. 2^32 - 1 (16 TiB, the client's size
+ * limit). Bounds the xarray nodes a client can make us allocate, which are
+ * not counted against the capacity.
+ */
+#define MEMX_SRV_MAX_PAGE_INDEX	BIT_ULL(32)
 
 /* Session id: low 16 bits slot + 1 (never 0), high 16 bits a generation. */
 #define MEMX_SID_SLOT_BITS	16

@@ -245,6 +245,12 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 		memx_srv_open(port, src, m);
 		return;
 	}
+	/* WRITE has count 1; memx_parse_hdr() ruled out an overflow. */
+	if (m->type != MEMX_T_CLOSE &&
+	    m->page + m->count > MEMX_SRV_MAX_PAGE_INDEX) {
+		memx_srv_error(port, src, m, MEMX_S_BADREQ);
+		return;
+	}
 
 	s = NULL;
 	if (m->srv_gen == memx_srv.srv_gen)
