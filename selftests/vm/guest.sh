@@ -29,7 +29,7 @@ set -euo pipefail
 
 VM=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
-kver= mem=1024M cpus=2 tmo=600 qopts= append= console=/dev/null name=memx
+kver='' mem=1024M cpus=2 tmo=600 qopts='' append='' console=/dev/null name=memx
 rw=()
 while getopts k:m:c:t:w:q:a:l:N: opt; do
 	case $opt in
