@@ -192,9 +192,9 @@ void memx_session_close_all(void);
 int memx_store_write(struct memx_session *s, u64 index, u64 seq,
 		     struct page *page);
 bool memx_store_is_stale(struct memx_session *s, u64 index, u64 seq);
-struct page *memx_store_read(struct memx_session *s, u64 index);
-void memx_store_discard(struct memx_session *s, u64 index, u32 count,
-			u64 seq);
+int memx_store_read(struct memx_session *s, u64 index, struct page **page);
+int memx_store_discard(struct memx_session *s, u64 index, u32 count,
+		       u64 seq);
 int memx_write_frag(struct memx_session *s, const struct memx_msg *m,
 		    struct sk_buff *skb, struct page **done);
 void memx_reasm_expire_all(void);

@@ -79,10 +79,13 @@ static void memx_srv_ack(struct memx_port *port, const u8 *dst,
 		       memx_count(READ_ONCE(s->npages)));
 }
 
-/* Send one page (or a ZERO marker) as DATA fragments; false: out of memory */
-static bool memx_send_page(struct memx_port *port, const u8 *dst,
-			   const struct memx_msg *req, struct memx_session *s,
-			   u64 index, unsigned int chunk)
+/*
+ * Send one page (or a ZERO marker) as DATA fragments. Return: MEMX_S_OK,
+ * MEMX_S_BUSY (out of memory, partly sent) or MEMX_S_NOSESSION (closed).
+ */
+static int memx_send_page(struct memx_port *port, const u8 *dst,
+			  const struct memx_msg *req, struct memx_session *s,
+			  u64 index, unsigned int chunk)
 {
 	struct memx_msg m = {
 		.type = MEMX_T_DATA,
@@ -98,13 +101,15 @@ static bool memx_send_page(struct memx_port *port, const u8 *dst,
 	struct sk_buff *skb;
 	struct page *page;
 	unsigned int off;
-	bool ok = true;
+	int st;
 
-	page = memx_store_read(s, index);
+	st = memx_store_read(s, index, &page);
+	if (st != MEMX_S_OK)
+		return st;
 	if (!page) {
 		memx_srv_reply_flags(port, dst, req, MEMX_T_DATA, MEMX_F_ZERO,
 				     MEMX_S_OK, s->id, 1, index);
-		return true;
+		return MEMX_S_OK;
 	}
 	/* Stored pages are never written in place: no torn reads. */
 	for (off = 0; off < MEMX_PAGE_SIZE; off += chunk) {
@@ -113,7 +118,7 @@ static bool memx_send_page(struct memx_port *port, const u8 *dst,
 		skb = memx_port_alloc_skb(port, m.frag_len, GFP_ATOMIC);
 		if (!skb) {
 			atomic64_inc(&memx_srv.st.tx_fail);
-			ok = false;
+			st = MEMX_S_BUSY;
 			break;
 		}
 		memx_build_hdr((struct memx_hdr *)skb->data, &m);
@@ -122,7 +127,7 @@ static bool memx_send_page(struct memx_port *port, const u8 *dst,
 		memx_srv_send(port, skb, dst);
 	}
 	put_page(page);
-	return ok;
+	return st;
 }
 
 static void memx_srv_read(struct memx_port *port, const u8 *src,
@@ -130,6 +135,7 @@ static void memx_srv_read(struct memx_port *port, const u8 *src,
 {
 	unsigned int chunk = memx_frag_chunk(READ_ONCE(port->mtu));
 	u32 i;
+	int st;
 
 	/*
 	 * The client's own limit (its MTU may be smaller than ours): the
@@ -142,9 +148,10 @@ static void memx_srv_read(struct memx_port *port, const u8 *src,
 		return;
 	}
 	for (i = 0; i < m->count; i++) {
-		if (!memx_send_page(port, src, m, s, m->page + i, chunk)) {
-			/* Partly sent: tell the client to retry soon. */
-			memx_srv_error(port, src, m, MEMX_S_BUSY);
+		st = memx_send_page(port, src, m, s, m->page + i, chunk);
+		if (st != MEMX_S_OK) {
+			/* BUSY: partly sent, the client retries soon. */
+			memx_srv_error(port, src, m, st);
 			return;
 		}
 	}
@@ -277,8 +284,10 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 		memx_srv_read(port, src, m, s);
 		break;
 	case MEMX_T_DISCARD:
-		memx_store_discard(s, m->page, m->count, m->seq);
-		memx_srv_ack(port, src, m, s);
+		if (memx_store_discard(s, m->page, m->count, m->seq))
+			memx_srv_error(port, src, m, MEMX_S_NOSESSION);
+		else
+			memx_srv_ack(port, src, m, s);
 		break;
 	case MEMX_T_CLOSE:
 		memx_session_close(s);

@@ -208,23 +208,32 @@ bool memx_store_is_stale(struct memx_session *s, u64 index, u64 seq)
  * memx_store_read() - look a page up for a read reply
  * @s: the session (held)
  * @index: page number
+ * @page: set to the page with a reference (put_page() it), or to NULL when
+ *	the page reads as zeroes or the session is closed
  *
- * Return: the page with a reference (put_page() it), or NULL when the page
- * reads as zeroes.
+ * Return: MEMX_S_OK, or MEMX_S_NOSESSION when the session is closed: its
+ * pages are being freed, and reading absent ones as zeroes would hand the
+ * client data it never wrote.
  */
-struct page *memx_store_read(struct memx_session *s, u64 index)
+int memx_store_read(struct memx_session *s, u64 index, struct page **page)
 {
-	struct page *page = NULL;
 	void *entry;
+	int st = MEMX_S_OK;
 
+	*page = NULL;
 	xa_lock_bh(&s->pages);
+	if (s->dead) {
+		st = MEMX_S_NOSESSION;
+		goto out;
+	}
 	entry = xa_load(&s->pages, index);
 	if (entry && !xa_is_value(entry)) {
-		page = entry;
-		get_page(page);
+		*page = entry;
+		get_page(*page);
 	}
+out:
 	xa_unlock_bh(&s->pages);
-	return page;
+	return st;
 }
 
 /**
@@ -237,9 +246,12 @@ struct page *memx_store_read(struct memx_session *s, u64 index)
  * Each page whose entry is older than @seq is freed and replaced with a
  * tombstone, so a late duplicate of an older write cannot bring the data
  * back. Absent pages stay absent.
+ *
+ * Return: MEMX_S_OK, or MEMX_S_NOSESSION when the session is closed (some
+ * pages may have been dropped before that was seen).
  */
-void memx_store_discard(struct memx_session *s, u64 index, u32 count,
-			u64 seq)
+int memx_store_discard(struct memx_session *s, u64 index, u32 count,
+		       u64 seq)
 {
 	unsigned long key = memx_seq_key(seq);
 	struct page *freed;
@@ -251,7 +263,7 @@ void memx_store_discard(struct memx_session *s, u64 index, u32 count,
 		xa_lock_bh(&s->pages);
 		if (s->dead) {
 			xa_unlock_bh(&s->pages);
-			return;
+			return MEMX_S_NOSESSION;
 		}
 		old = xa_load(&s->pages, index + i);
 		if (old && key > memx_entry_seq(old)) {
@@ -268,6 +280,7 @@ void memx_store_discard(struct memx_session *s, u64 index, u32 count,
 		if (freed)
 			memx_page_free(freed);
 	}
+	return MEMX_S_OK;
 }
 
 /* ---- reassembly ------------------------------------------------------- */
