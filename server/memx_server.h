@@ -191,7 +191,8 @@ void memx_session_close(struct memx_session *s);
 void memx_session_close_all(void);
 int memx_store_write(struct memx_session *s, u64 index, u64 seq,
 		     struct page *page);
-bool memx_store_is_stale(struct memx_session *s, u64 index, u64 seq);
+int memx_store_write_check(struct memx_session *s, u64 index, u64 seq,
+			   bool *stale);
 int memx_store_read(struct memx_session *s, u64 index, struct page **page);
 int memx_store_discard(struct memx_session *s, u64 index, u32 count,
 		       u64 seq);

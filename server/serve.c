@@ -6,9 +6,9 @@
  * echoes the request's seq, tag, page and cli_gen, and carries our srv_gen.
  *
  * A request that cannot be served is answered with an ERROR that says why
- * (never a silent drop), except a WRITE fragment: its answer waits for the
- * page to be complete, and a fragment that overlaps others is dropped and
- * counted (the client retransmits the whole page).
+ * (never a silent drop). The ACK of a fragmented WRITE waits for the page
+ * to be complete; a fragment that overlaps others is dropped and counted
+ * (the client retransmits the whole page).
  */
 #include <linux/etherdevice.h>
 #include <linux/mm.h>
@@ -163,14 +163,22 @@ static void memx_srv_write(struct memx_port *port, struct sk_buff *skb,
 {
 	bool last = m->frag_off + m->frag_len == MEMX_PAGE_SIZE;
 	struct page *page;
+	bool stale;
 	int st;
 
 	/*
-	 * Already applied or superseded (a retransmission whose ACK was
-	 * lost, a late duplicate): acknowledge once per copy of the page,
-	 * without claiming a reassembly slot for it.
+	 * Refused (server full, session closed): answer every fragment,
+	 * and take neither a reassembly slot nor a page for it. Already
+	 * applied or superseded (a retransmission whose ACK was lost, a
+	 * late duplicate): acknowledge once per copy of the page, likewise
+	 * without a slot.
 	 */
-	if (memx_store_is_stale(s, m->page, m->seq)) {
+	st = memx_store_write_check(s, m->page, m->seq, &stale);
+	if (st != MEMX_S_OK) {
+		memx_srv_error(port, src, m, st);
+		return;
+	}
+	if (stale) {
 		atomic64_inc(&memx_srv.st.stale_writes);
 		if (last)
 			memx_srv_ack(port, src, m, s);

@@ -191,17 +191,46 @@ out_free:
 	return st;
 }
 
-/* True when a write (@seq) to @index is already applied or superseded. */
-bool memx_store_is_stale(struct memx_session *s, u64 index, u64 seq)
+/**
+ * memx_store_write_check() - judge a write before a buffer is taken for it
+ * @s: the session (held)
+ * @index: page number
+ * @seq: the write's sequence number
+ * @stale: set when the write is already applied or superseded (then there
+ *	is nothing to store: acknowledge it)
+ *
+ * Lets the receive path refuse a write that memx_store_write() would
+ * refuse anyway before it claims a reassembly slot or a page (perhaps
+ * from the reserve) for it: every retransmitted fragment of a write
+ * refused for space would otherwise take one again. The answer may be
+ * out of date by the time the page is complete; memx_store_write() judges
+ * again then.
+ *
+ * Return: MEMX_S_OK, MEMX_S_NOSPACE (the page would be new and the server
+ * is full) or MEMX_S_NOSESSION (closed).
+ */
+int memx_store_write_check(struct memx_session *s, u64 index, u64 seq,
+			   bool *stale)
 {
+	struct memx_srv *srv = &memx_srv;
+	int st = MEMX_S_OK;
 	void *entry;
-	bool stale;
 
+	*stale = false;
 	xa_lock_bh(&s->pages);
+	if (s->dead) {
+		st = MEMX_S_NOSESSION;
+		goto out;
+	}
 	entry = xa_load(&s->pages, index);
-	stale = entry && memx_seq_key(seq) <= memx_entry_seq(entry);
+	if (entry && memx_seq_key(seq) <= memx_entry_seq(entry))
+		*stale = true;
+	else if ((!entry || xa_is_value(entry)) &&
+		 atomic64_read(&srv->used_pages) >= (s64)srv->capacity_pages)
+		st = MEMX_S_NOSPACE;
+out:
 	xa_unlock_bh(&s->pages);
-	return stale;
+	return st;
 }
 
 /**
