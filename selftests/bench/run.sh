@@ -36,7 +36,8 @@
 #   NO_DEPS=1           do not run deps.sh
 #   OUTDIR=DIR          write there instead of out/<date> (two runs, e.g.
 #                       FIO=0 and SWAP=0, can then share one report)
-#   QUICK=1             smoke: RUNS=1, RUNTIME=3, SIZE_MB=128, SWAP_SET_MB=384
+#   QUICK=1             smoke: RUNS=1, RUNTIME=3, SIZE_MB=128, SWAP_SET_MB=384,
+#                       SWAP_TIMEOUT=600
 set -euo pipefail
 
 BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -44,7 +45,7 @@ TOP=$(cd "$BENCH/../.." && pwd)
 VM=$TOP/selftests/vm
 
 if [ "${QUICK:-0}" = 1 ]; then
-	: "${RUNS:=1}" "${RUNTIME:=3}" "${SIZE_MB:=128}" "${SWAP_SET_MB:=384}"
+	: "${RUNS:=1}" "${RUNTIME:=3}" "${SIZE_MB:=128}" "${SWAP_SET_MB:=384}" "${SWAP_TIMEOUT:=600}"
 fi
 RUNS=${RUNS:-3}
 RUNTIME=${RUNTIME:-5}
