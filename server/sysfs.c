@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Status in /sys/kernel/memx_server/, read only. Removed at rmmod before the
- * ports close, so readers always see live ports; sessions are read under
- * RCU.
+ * Status in /sys/kernel/memx_server/, read only (clients: root only).
+ * Removed at rmmod before the ports close, so readers always see live
+ * ports; sessions are read under RCU.
  */
 #include <linux/kobject.h>
 #include <linux/sysfs.h>
@@ -64,27 +64,48 @@ static ssize_t sessions_show(struct kobject *kobj, struct kobj_attribute *a,
 
 MEMX_RO(sessions);
 
-/* One line per session: MAC cli_gen session pages */
+/* Room kept at the end of the page for the "... N more" line. */
+#define MEMX_MORE_ROOM	32
+
+/*
+ * One line per session: MAC cli_gen session pages. Sessions that do not
+ * fit in the page are summed up in a last line "... N more". Root only:
+ * MAC, cli_gen and session id are what a CLOSE or DISCARD needs to be
+ * taken for the client's.
+ */
 static ssize_t clients_show(struct kobject *kobj, struct kobj_attribute *a,
 			    char *buf)
 {
 	struct memx_session *s;
-	unsigned int i;
-	int len = 0;
+	unsigned int i, more = 0;
+	char line[64];
+	int len = 0, n;
 
 	rcu_read_lock();
 	for (i = 0; i < memx_srv.max_sessions; i++) {
 		s = rcu_dereference(memx_srv.sessions[i]);
 		if (!s)
 			continue;
-		len += sysfs_emit_at(buf, len, "%pM %08x %08x %lu\n", s->mac,
-				     s->cli_gen, s->id, READ_ONCE(s->npages));
+		if (more) {
+			more++;
+			continue;
+		}
+		n = scnprintf(line, sizeof(line), "%pM %08x %08x %lu\n",
+			      s->mac, s->cli_gen, s->id, READ_ONCE(s->npages));
+		if (len + n > PAGE_SIZE - MEMX_MORE_ROOM) {
+			more = 1;
+			continue;
+		}
+		len += sysfs_emit_at(buf, len, "%s", line);
 	}
 	rcu_read_unlock();
+	if (more)
+		len += sysfs_emit_at(buf, len, "... %u more\n", more);
 	return len;
 }
 
-MEMX_RO(clients);
+static struct kobj_attribute memx_attr_clients =
+	__ATTR_RO_MODE(clients, 0400);
 
 static ssize_t frames_in_show(struct kobject *kobj, struct kobj_attribute *a,
 			      char *buf)
