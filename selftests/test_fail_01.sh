@@ -19,8 +19,17 @@ fio_bg() {
 		--direct=1 --ioengine=libaio --iodepth=8 --time_based --runtime=300 \
 		--output=/tmp/fail01.fio >/dev/null 2>&1 &
 	FIO=$!
-	sleep 4
+	# "mid-I/O": the fault comes only once writes are completing (fio
+	# can take many seconds to start on a loaded TCG guest)
+	local i w=0
+	for ((i = 0; i < 120; i++)); do
+		w=$(awk '{ print $5 }' /sys/block/memx0/stat)
+		[ "$w" -ge 256 ] && break
+		kill -0 "$FIO" 2>/dev/null || break
+		sleep 0.5
+	done
 	kill -0 "$FIO" 2>/dev/null || { cat /tmp/fail01.fio; memx_fail "fio ended before the fault"; }
+	[ "$w" -ge 256 ] || memx_fail "fio completed only $w writes in 60 s"
 }
 
 # the fault happens right after a marker in the kernel log
