@@ -162,13 +162,14 @@ static void memx_print_objects(const char *when)
 {
 	struct memx_srv_stats *st = &memx_srv.st;
 
-	pr_info("%s: pages_alloc=%lld pages_freed=%lld sessions_alloc=%lld sessions_freed=%lld sessions_open=%u used_pages=%lld\n",
+	pr_info("%s: pages_alloc=%lld pages_freed=%lld sessions_alloc=%lld sessions_freed=%lld sessions_open=%u used_pages=%lld tombstones=%lld\n",
 		when, atomic64_read(&st->pages_alloc),
 		atomic64_read(&st->pages_freed),
 		atomic64_read(&st->sessions_alloc),
 		atomic64_read(&st->sessions_freed),
 		memx_session_count(),
-		atomic64_read(&memx_srv.used_pages));
+		atomic64_read(&memx_srv.used_pages),
+		atomic64_read(&st->tombstones));
 }
 
 static int __init memx_server_init(void)

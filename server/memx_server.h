@@ -95,6 +95,9 @@ struct memx_session {
  *	unload.
  * @sessions_alloc, @sessions_freed: session objects.
  * @reserve_used: pages taken from the reserve because GFP_ATOMIC failed.
+ * @tombstones: DISCARD tombstones held, all sessions. They cost xarray
+ *	memory the capacity does not count (bounded by the pages a session
+ *	may address, MEMX_SRV_MAX_PAGE_INDEX); 0 after unload.
  * @stale_writes: writes not applied because a newer one (or a discard) was
  *	there already; still acknowledged.
  * @reasm_bad: fragments rejected by memx_frag_add() (overlaps).
@@ -109,6 +112,7 @@ struct memx_srv_stats {
 	atomic64_t sessions_alloc;
 	atomic64_t sessions_freed;
 	atomic64_t reserve_used;
+	atomic64_t tombstones;
 	atomic64_t stale_writes;
 	atomic64_t reasm_bad;
 	atomic64_t reasm_expired;

@@ -179,6 +179,8 @@ int memx_store_write(struct memx_session *s, u64 index, u64 seq,
 	}
 	if (added)
 		s->npages++;
+	if (old && xa_is_value(old))
+		atomic64_dec(&memx_srv.st.tombstones);
 	xa_unlock_bh(&s->pages);
 	/* The old page's share of the capacity passes to the new one. */
 	if (old && !xa_is_value(old))
@@ -303,6 +305,7 @@ int memx_store_discard(struct memx_session *s, u64 index, u32 count,
 				freed = old;
 				s->npages--;
 				memx_capacity_put();
+				atomic64_inc(&memx_srv.st.tombstones);
 			}
 		}
 		xa_unlock_bh(&s->pages);
@@ -466,7 +469,9 @@ static void memx_session_empty(struct memx_session *s)
 	s->dead = true;
 	xa_for_each(&s->pages, index, entry) {
 		__xa_erase(&s->pages, index);
-		if (!xa_is_value(entry)) {
+		if (xa_is_value(entry)) {
+			atomic64_dec(&memx_srv.st.tombstones);
+		} else {
 			s->npages--;
 			memx_capacity_put();
 			memx_page_free(entry);

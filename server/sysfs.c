@@ -199,6 +199,8 @@ static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *a,
 			     READ_ONCE(memx_srv.reserve_count));
 	len += sysfs_emit_at(buf, len, "reserve_used %lld\n",
 			     atomic64_read(&st->reserve_used));
+	len += sysfs_emit_at(buf, len, "tombstones %lld\n",
+			     atomic64_read(&st->tombstones));
 	len += sysfs_emit_at(buf, len, "stale_writes %lld\n",
 			     atomic64_read(&st->stale_writes));
 	len += sysfs_emit_at(buf, len, "reasm_bad %lld\n",
