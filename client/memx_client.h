@@ -84,9 +84,14 @@ static inline u16 memx_extent_part(u64 page, u64 nr)
  * - by a count: at most MEMX_RESERVE_FRAMES __GFP_MEMALLOC frames exist at
  *   once (memx_reserve_frames, decremented by the frame's destructor when
  *   the stack frees or orphans it). Beyond that a swap frame is allocated
- *   like any other. 512 frames are at most 2.5 MiB (a 4 KiB page or a
- *   1.5 KiB buffer, plus the skb). Module exit waits until no frame with
- *   that destructor is left (memx_frames_drain()).
+ *   GFP_ATOMIC | __GFP_NOMEMALLOC: queue_rq often runs in reclaim context
+ *   (kswapd, direct reclaim: PF_MEMALLOC), which would otherwise let every
+ *   frame into the reserves and leave none for the NIC to receive the
+ *   replies that complete the swap-out. Module exit waits until no frame
+ *   with that destructor is left (memx_frames_drain()).
+ * - by size: swap-out frames carry the page being written in place (a page
+ *   reference, memx_skb_attach_page()), not a copy: a frame costs its
+ *   header allocation (under 1 KiB), so 512 frames are under 0.5 MiB.
  * Control frames (OPEN, CLOSE, DISCOVER) are few and use MEMX_GFP_IO.
  */
 #define MEMX_GFP_IO		(GFP_ATOMIC | __GFP_NOWARN)

@@ -56,8 +56,13 @@ struct sk_buff *memx_frame(struct memx_dev *d, const struct memx_msg *m,
 		else
 			atomic_dec(&memx_reserve_frames);
 	}
+	/*
+	 * Past the budget, not even the reclaim context queue_rq may run in
+	 * (kswapd, direct reclaim: PF_MEMALLOC) may take reserves: the NIC
+	 * needs them to receive the replies that complete the swap-out.
+	 */
 	if (!reserve)
-		gfp &= ~__GFP_MEMALLOC;
+		gfp = (gfp & ~__GFP_MEMALLOC) | __GFP_NOMEMALLOC;
 	skb = memx_port_alloc_skb(&d->port, payload, gfp);
 	if (!skb) {
 		if (reserve)
@@ -151,11 +156,24 @@ static void memx_send_write(struct memx_dev *d, struct memx_server *srv,
 
 			m->frag_off = off;
 			m->frag_len = len;
-			skb = memx_frame(d, m, len, cmd->gfp);
-			if (skb) {
-				p = kmap_local_page(cmd->pages[i]);
-				memx_skb_put_payload(skb, p + off, len);
-				kunmap_local(p);
+			if (cmd->gfp & __GFP_MEMALLOC) {
+				/*
+				 * Swap-out: the page stays as it is until
+				 * the request ends; send it in place, so
+				 * freeing a page costs no page-sized copy.
+				 */
+				skb = memx_frame(d, m, 0, cmd->gfp);
+				if (skb)
+					memx_skb_attach_page(skb,
+							     cmd->pages[i],
+							     off, len);
+			} else {
+				skb = memx_frame(d, m, len, cmd->gfp);
+				if (skb) {
+					p = kmap_local_page(cmd->pages[i]);
+					memx_skb_put_payload(skb, p + off, len);
+					kunmap_local(p);
+				}
 			}
 			/* The rest waits for the retransmission timer. */
 			if (memx_req_xmit(d, srv, skb))

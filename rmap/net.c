@@ -306,6 +306,16 @@ void memx_skb_put_payload(struct sk_buff *skb, const void *src,
 	skb->data_len += len;
 }
 
+void memx_skb_attach_page(struct sk_buff *skb, struct page *page,
+			  unsigned int off, unsigned int len)
+{
+	get_page(page);
+	skb_fill_page_desc(skb, skb_shinfo(skb)->nr_frags, page, off, len);
+	skb->len += len;
+	skb->data_len += len;
+	skb->truesize += len;
+}
+
 int memx_port_xmit(struct memx_port *port, struct sk_buff *skb,
 		   const u8 *dst)
 {

@@ -107,6 +107,16 @@ void memx_skb_put_payload(struct sk_buff *skb, const void *src,
 			  unsigned int len);
 
 /**
+ * memx_skb_attach_page() - append @len bytes of @page at @off to a frame
+ * made by memx_port_alloc_skb() with payload 0, without copying them: the
+ * frame takes a page reference. For pages that stay unchanged while the
+ * request that sends them is in flight (swap-out), so writing out a page
+ * under memory pressure costs a small header allocation, not a copy.
+ */
+void memx_skb_attach_page(struct sk_buff *skb, struct page *page,
+			  unsigned int off, unsigned int len);
+
+/**
  * memx_port_xmit() - send a frame from memx_port_alloc_skb() to @dst
  * (ETH_ALEN bytes; broadcast allowed). Consumes @skb in every case.
  * Callable from any context (process, softirq, timer). Return: 0, or
