@@ -12,6 +12,7 @@
 #include <linux/cpumask.h>
 #include <net/net_namespace.h>
 #include "memx_client.h"
+#include "param.h"
 
 static char *ifname;
 module_param(ifname, charp, 0444);
@@ -49,21 +50,12 @@ static struct memx_dev *memx_dev;
  */
 static int memx_parse_size(const char *s, u64 *bytes)
 {
-	unsigned long long v;
-	char *end;
+	u64 v;
+	int ret;
 
-	if (!s || !*s) {
-		pr_err("size= is required (e.g. size=4G)\n");
-		return -EINVAL;
-	}
-	v = memparse(s, &end);
-	if (*end == '\n')
-		end++;
-	if (*end || end == s || strchr("PEpe", end[-1])) {
-		pr_err("size=%s: expected a number with an optional K, M, G or T suffix\n",
-		       s);
-		return -EINVAL;
-	}
+	ret = memx_parse_bytes("size", s, &v);
+	if (ret)
+		return ret;
 	if (!v || v & (MEMX_PAGE_SIZE - 1)) {
 		pr_err("size=%s: must be a non-zero multiple of 4K\n", s);
 		return -EINVAL;

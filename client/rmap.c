@@ -8,3 +8,4 @@
 #include "../rmap/frag.c"
 #include "../rmap/rto.c"
 #include "../rmap/net.c"
+#include "../rmap/param.c"

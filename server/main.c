@@ -5,7 +5,6 @@
  *   insmod memx_server.ko ifname=eth1[,eth2...] capacity=2G
  *	[max_sessions=64] [reasm_timeout_ms=1000] [reserve_pages=256]
  */
-#include <linux/ctype.h>
 #include <linux/module.h>
 #include <linux/moduleparam.h>
 #include <linux/nsproxy.h>
@@ -14,6 +13,7 @@
 #include <linux/slab.h>
 #include <linux/string.h>
 #include "memx_server.h"
+#include "param.h"
 
 static char *ifname;
 module_param(ifname, charp, 0444);
@@ -61,22 +61,12 @@ u64 memx_frames_out(void)
 
 static int memx_parse_capacity(u64 *pages)
 {
-	char buf[32], *end;
-	unsigned long long bytes;
-	size_t len;
+	u64 bytes;
+	int ret;
 
-	if (!capacity || !*capacity) {
-		pr_err("capacity= is required (bytes, K/M/G/T suffixes), e.g. capacity=2G\n");
-		return -EINVAL;
-	}
-	len = strscpy(buf, capacity, sizeof(buf)) < 0 ? 0 : strlen(buf);
-	while (len && isspace(buf[len - 1]))
-		buf[--len] = '\0';
-	if (!len || !isdigit(buf[0]))
-		goto bad;
-	bytes = memparse(buf, &end);
-	if (*end)
-		goto bad;
+	ret = memx_parse_bytes("capacity", capacity, &bytes);
+	if (ret)
+		return ret;
 	if (bytes < MEMX_PAGE_SIZE) {
 		pr_err("capacity=%s is less than one page (%u bytes)\n",
 		       capacity, MEMX_PAGE_SIZE);
@@ -87,9 +77,6 @@ static int memx_parse_capacity(u64 *pages)
 		pr_warn("capacity=%s is more than this machine's RAM\n",
 			capacity);
 	return 0;
-bad:
-	pr_err("capacity=%s: not a size (bytes, K/M/G/T suffixes)\n", capacity);
-	return -EINVAL;
 }
 
 static void memx_close_ports(void)
