@@ -79,9 +79,10 @@ static void *memx_reasm_free_slot(struct memx_reasm *r,
 	return buf;
 }
 
-unsigned int memx_reasm_expire(struct memx_reasm *r, u64 now,
-			       void (*release)(void *buf, void *ctx),
-			       void *ctx)
+/* Release the slots in use that expired by @now, or all of them (@all). */
+static unsigned int memx_reasm_sweep(struct memx_reasm *r, u64 now, bool all,
+				     void (*release)(void *buf, void *ctx),
+				     void *ctx)
 {
 	unsigned int i, n = 0;
 	void *buf;
@@ -89,14 +90,23 @@ unsigned int memx_reasm_expire(struct memx_reasm *r, u64 now,
 	for (i = 0; i < r->nslots && r->used; i++) {
 		struct memx_reasm_slot *s = &r->slots[i];
 
-		if (!s->used || now <= s->deadline)
+		if (!s->used || (!all && now <= s->deadline))
 			continue;
 		buf = memx_reasm_free_slot(r, s);
 		if (release)
 			release(buf, ctx);
-		r->expired++;
 		n++;
 	}
+	return n;
+}
+
+unsigned int memx_reasm_expire(struct memx_reasm *r, u64 now,
+			       void (*release)(void *buf, void *ctx),
+			       void *ctx)
+{
+	unsigned int n = memx_reasm_sweep(r, now, false, release, ctx);
+
+	r->expired += n;
 	return n;
 }
 
@@ -157,18 +167,5 @@ unsigned int memx_reasm_drain(struct memx_reasm *r,
 			      void (*release)(void *buf, void *ctx),
 			      void *ctx)
 {
-	unsigned int i, n = 0;
-	void *buf;
-
-	for (i = 0; i < r->nslots && r->used; i++) {
-		struct memx_reasm_slot *s = &r->slots[i];
-
-		if (!s->used)
-			continue;
-		buf = memx_reasm_free_slot(r, s);
-		if (release)
-			release(buf, ctx);
-		n++;
-	}
-	return n;
+	return memx_reasm_sweep(r, 0, true, release, ctx);
 }
