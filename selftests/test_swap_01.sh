@@ -9,7 +9,7 @@
 # On the host: boots the pair (KERNELS picks the kernel, MEMX_CLIENT_MEM the
 # client's RAM, default 256M) and runs this script in each guest as
 # "test_swap_01.sh server|client".
-# memx-timeout: 660
+# memx-timeout: 960
 
 . "$(dirname "$0")/lib.sh"
 
@@ -24,7 +24,7 @@ if ! memx_in_guest; then
 	echo "# swap_01: $kver, client RAM ${MEMX_CLIENT_MEM:-256M}, logs in $dir"
 	rc=0
 	"$MEMX_ST/vm/pair.sh" -k "$kver" -d "$dir" -S 1024M \
-		-C "${MEMX_CLIENT_MEM:-256M}" -t "${MEMX_SWAP_TIMEOUT:-600}" \
+		-C "${MEMX_CLIENT_MEM:-256M}" -t "${MEMX_SWAP_TIMEOUT:-900}" \
 		-s "$MEMX_ST/test_swap_01.sh server" -c "$MEMX_ST/test_swap_01.sh client" || rc=$?
 	sed 's/^\([^#]\)/# client: \1/' "$dir/client.out"
 	sed 's/^\([^#]\)/# server: \1/' "$dir/server.out" | grep -E 'FAIL|unbalanced|dmesg|unloaded|passed' || true
@@ -45,7 +45,7 @@ ip link set "$ifc" up
 if [ "$role" = server ]; then
 	memx_server_load "$ifc" 768M
 	memx_log "serving on $ifc ($MEMX_NIC_MAC), waiting for the client"
-	for _ in $(seq 1 600); do
+	for _ in $(seq 1 900); do
 		[ -e "$MEMX_SHARE/client.done" ] && break
 		sleep 1
 	done
