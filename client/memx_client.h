@@ -36,6 +36,8 @@
 #define MEMX_EXTENT_SECTORS	(MEMX_EXTENT_PAGES << (MEMX_PAGE_SHIFT - SECTOR_SHIFT))
 #define MEMX_EXT_UNPLACED	0	/* never written: reads as zeroes */
 #define MEMX_EXT_LOST		0xff	/* its server lost it: I/O fails */
+/* memx_place_extent(): every server that could take it is full. */
+#define MEMX_PLACE_FULL		(-ENOSPC)
 /* Any other value: server slot + 1. */
 
 /* Pages from @page to the end of its extent, at most @nr. */
@@ -60,6 +62,35 @@ static inline u16 memx_extent_part(u64 page, u64 nr)
 #define MEMX_RTO_INIT_US	20000
 #define MEMX_RTO_MIN_US		2000
 #define MEMX_RTO_MAX_US		1000000
+
+/*
+ * A request's timer expires while its server keeps answering others: the
+ * reply is likely queued behind theirs (a burst of swap-out), not lost.
+ * Like TCP, which restarts its timer on every ACK, wait another RTO then,
+ * up to this many times per transmission, before sending it again: a
+ * spurious retransmission adds to the very queue that delayed the reply,
+ * and Karn's rule keeps its RTT, the one the estimator needs, out of it.
+ */
+#define MEMX_RTO_DEFERS		3
+
+/*
+ * Congestion window, per server, in frames (request frames sent and reply
+ * frames expected): a request is sent only while the frames of the
+ * requests in flight to its server stay within the window, else it waits
+ * on the server's blocked list until a request ends. The window halves
+ * (at most once per RTO) when a request must be sent again, and grows by
+ * about MEMX_CWND_GROW frames per window of requests that succeed at the
+ * first try: AIMD, as in TCP and in AoE's per-target window. Without it, a
+ * burst (swap-out: queue_depth x 16 pages x 3 frames) overflows the
+ * receive rings of a server, or of the client when the pages come back,
+ * and each retransmission adds to the flood.
+ */
+#define MEMX_CWND_INIT		256
+#define MEMX_CWND_MIN		64	/* > one request of 16 pages */
+#define MEMX_CWND_MAX		4096
+#define MEMX_CWND_GROW		16
+/* Blocked requests woken per request that ends (the rest: the next). */
+#define MEMX_WAKE_BATCH		16
 
 /* A request waiting for a server polls this often. */
 #define MEMX_WAIT_POLL		msecs_to_jiffies(20)
@@ -129,6 +160,8 @@ enum memx_srv_state {
  * @open_seq: seq of the last OPEN or CLOSE sent (matched by its ACK).
  * @open_sent: jiffies of the last OPEN sent.
  * @last_advert: jiffies of the last advert.
+ * @last_heard: jiffies of the last frame of any kind from it (written
+ *	locklessly, READ/WRITE_ONCE, like @last_advert).
  * @capacity: advertised capacity, pages.
  * @free: advertised free pages.
  * @placed: pages of extents we placed here since the last advert.
@@ -140,6 +173,11 @@ enum memx_srv_state {
  *	which is held around this lock for that).
  * @pages_held: pages the server holds for us (ACK.count).
  * @retransmits: retransmissions of requests sent here.
+ * @cwnd: congestion window, frames (MEMX_CWND_*).
+ * @cwnd_acc: frames of requests acknowledged since @cwnd last grew.
+ * @cwnd_cut: jiffies of the last halving.
+ * @inflight: frames charged by requests in flight here (memx_cmd.charged).
+ * @blocked: requests waiting for room in the window (memx_cmd.wait_node).
  */
 struct memx_server {
 	bool used;
@@ -156,6 +194,7 @@ struct memx_server {
 	u64 open_seq;
 	unsigned long open_sent;
 	unsigned long last_advert;
+	unsigned long last_heard;
 	u64 capacity;
 	u64 free;
 	u64 placed;
@@ -166,6 +205,11 @@ struct memx_server {
 	u32 extents;
 	u64 pages_held;
 	u64 retransmits;
+	u32 cwnd;
+	u32 cwnd_acc;
+	unsigned long cwnd_cut;
+	u32 inflight;
+	struct list_head blocked;
 };
 
 /**
@@ -205,6 +249,8 @@ struct memx_stats {
  *	it to reopen a session).
  * @hk_timer: housekeeping (liveness, OPEN retries, DISCOVER), every second.
  * @stopping: unload in progress: housekeeping stops re-arming.
+ * @full: the cluster was full at the last placement attempt (logged when it
+ *	becomes so, cleared by a placement that succeeds). READ/WRITE_ONCE.
  * @stats: counters.
  */
 struct memx_dev {
@@ -225,12 +271,14 @@ struct memx_dev {
 	struct workqueue_struct *wq;
 	struct timer_list hk_timer;
 	bool stopping;
+	bool full;
 	struct memx_stats stats;
 };
 
 enum memx_cmd_state {
 	MEMX_CMD_IDLE = 0,
 	MEMX_CMD_WAITING,	/* no server yet: the timer retries */
+	MEMX_CMD_BLOCKED,	/* on its server's blocked list (window) */
 	MEMX_CMD_INFLIGHT,	/* sent, replies awaited */
 	MEMX_CMD_DONE,		/* ended or ending: nothing may touch it */
 };
@@ -253,6 +301,17 @@ enum memx_cmd_state {
  * @start: jiffies when queue_rq started it.
  * @due: jiffies when the timer should act next.
  * @sent_ns: ktime of the first transmission (RTT sample).
+ * @mark: jiffies of the last transmission, or of the last time the timer
+ *	let it wait on (see @defers).
+ * @defers: times the timer found the server answering (other requests)
+ *	since @mark and let this one wait another RTO instead of sending it
+ *	again: at most MEMX_RTO_DEFERS per transmission.
+ * @rto: the RTO (jiffies) of the last transmission.
+ * @charged: frames charged to the window of server @slot while in flight
+ *	(0: none). Given back by memx_win_release() when it ends.
+ * @need: frames it will charge (while BLOCKED).
+ * @wait_node: on the blocked list of server @slot while BLOCKED; only under
+ *	that server's lock (empty otherwise).
  * @pages: the bio's page for each 4 KiB block (READ, WRITE).
  * @frags: fragments received of each page (READ).
  * @timer: retransmission and timeout. Its callback takes @lock and
@@ -275,6 +334,12 @@ struct memx_cmd {
 	unsigned long start;
 	unsigned long due;
 	u64 sent_ns;
+	unsigned long mark;
+	u8 defers;
+	unsigned long rto;
+	u16 charged;
+	u16 need;
+	struct list_head wait_node;
 	struct page *pages[MEMX_MAX_PAGES_PER_OP];
 	u64 frags[MEMX_MAX_PAGES_PER_OP];
 	struct timer_list timer;
@@ -314,6 +379,7 @@ void memx_server_session_lost(struct memx_dev *d, struct memx_server *srv,
 const char *memx_server_liveness(const struct memx_server *srv);
 bool memx_server_used(const struct memx_server *srv);
 bool memx_server_alive(const struct memx_server *srv);
+bool memx_server_dead(const struct memx_server *srv);
 extern const struct memx_port_ops memx_client_port_ops;
 
 /* place.c */

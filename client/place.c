@@ -9,6 +9,8 @@
  * or write-zeroes of the whole extent returns it to unplaced.
  */
 #include <linux/vmalloc.h>
+#include <linux/random.h>
+#include <linux/math64.h>
 #include <linux/sched.h>
 #include "memx_client.h"
 
@@ -43,21 +45,60 @@ static s64 memx_place_room(struct memx_server *srv)
 	return (s64)srv->free - (s64)srv->placed;
 }
 
+/*
+ * A candidate's score: the fraction of its capacity still free, in 1/1024,
+ * minus a little for load (frames per second / 16, from its advert), so
+ * that of two servers about as full the idler one wins.
+ */
+static u64 memx_place_score(s64 room, u64 capacity, u32 load)
+{
+	u64 frac = div64_u64((u64)room << 10, max_t(u64, capacity, 1));
+
+	return frac * 1024 / (1024 + min_t(u32, load, 65536) / 64);
+}
+
+/* Index of the candidate a random draw weighted by @room picks. */
+static unsigned int memx_place_draw(const s64 *room, unsigned int n,
+				    u64 total)
+{
+	u64 r;
+	unsigned int i;
+
+	div64_u64_rem(get_random_u64(), total, &r);
+	for (i = 0; i < n - 1; i++) {
+		if (r < (u64)room[i])
+			break;
+		r -= room[i];
+	}
+	return i;
+}
+
 /**
  * memx_place_extent() - place the extent of @page, if still unplaced
  * @d: the device
  * @page: a page of the extent
  *
- * The server chosen is the alive one with an open session and the most
- * room. Return: the extent byte (slot + 1, or whatever a racing placement
- * or loss left there), or MEMX_EXT_UNPLACED when no server can take it.
+ * Candidates are the servers alive, with an open session, not draining,
+ * with room for a whole extent by their last advert less what we placed
+ * there since. Of two candidates drawn at random, weighted by their room,
+ * the one with the larger fraction of its capacity free (less a bit for
+ * load) gets the extent: servers fill in proportion to their capacity, a
+ * large server is not buried under every new extent, and none is picked
+ * while full ("the power of two choices", as in Mitzenmacher's balls into
+ * bins, weighted).
+ *
+ * Return: the extent byte (slot + 1, or whatever a racing placement or
+ * loss left there); MEMX_EXT_UNPLACED when no server can take it now;
+ * MEMX_PLACE_FULL when servers are there but all of them are full.
  */
 int memx_place_extent(struct memx_dev *d, u64 page)
 {
 	u32 ext = page >> MEMX_EXTENT_SHIFT;
-	struct memx_server *best = NULL;
-	s64 best_room = 0;
-	unsigned int i;
+	struct memx_server *cand[MEMX_MAX_SERVERS], *best;
+	s64 room[MEMX_MAX_SERVERS];
+	u64 score[MEMX_MAX_SERVERS], total = 0;
+	unsigned int i, n = 0, a, b;
+	bool full = false;
 	u8 v;
 
 	spin_lock_bh(&d->place_lock);
@@ -67,29 +108,39 @@ int memx_place_extent(struct memx_dev *d, u64 page)
 
 	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
 		struct memx_server *srv = &d->servers[i];
-		s64 room;
 
 		if (!memx_server_used(srv))
 			continue;
 		spin_lock(&srv->lock);
 		if (srv->state == MEMX_SRV_OPEN && !srv->draining &&
 		    memx_server_alive(srv)) {
-			room = memx_place_room(srv);
-			if (!best || room > best_room) {
-				best = srv;
-				best_room = room;
+			room[n] = memx_place_room(srv);
+			if (room[n] >= MEMX_EXTENT_PAGES) {
+				score[n] = memx_place_score(room[n],
+							    srv->capacity,
+							    srv->load);
+				total += room[n];
+				cand[n++] = srv;
+			} else {
+				full = true;
 			}
 		}
 		spin_unlock(&srv->lock);
 	}
-	if (best) {
-		spin_lock(&best->lock);
-		best->placed += MEMX_EXTENT_PAGES;
-		best->extents++;
-		spin_unlock(&best->lock);
-		v = best->slot + 1;
-		WRITE_ONCE(d->extents[ext], v);
+	if (!n) {
+		spin_unlock_bh(&d->place_lock);
+		return full ? MEMX_PLACE_FULL : MEMX_EXT_UNPLACED;
 	}
+	a = memx_place_draw(room, n, total);
+	b = memx_place_draw(room, n, total);
+	best = cand[score[b] > score[a] ? b : a];
+
+	spin_lock(&best->lock);
+	best->placed += MEMX_EXTENT_PAGES;
+	best->extents++;
+	spin_unlock(&best->lock);
+	v = best->slot + 1;
+	WRITE_ONCE(d->extents[ext], v);
 out:
 	spin_unlock_bh(&d->place_lock);
 	return v;

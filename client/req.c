@@ -202,6 +202,41 @@ static void memx_send_read(struct memx_dev *d, struct memx_server *srv,
 }
 
 /*
+ * A write to an extent no server can take: every server we may use is full
+ * (what is stored stays as it is). Said once when the cluster becomes full,
+ * counted always.
+ */
+static void memx_req_cluster_full(struct memx_dev *d)
+{
+	atomic64_inc(&d->stats.nospace);
+	if (!READ_ONCE(d->full) && !xchg(&d->full, true))
+		pr_warn("every server is full: writes to new extents fail with ENOSPC (counted in nospace)\n");
+}
+
+/* Frames a request puts on the link, both ways, at fragment size @chunk. */
+static unsigned int memx_req_frames(const struct memx_cmd *cmd,
+				    unsigned int chunk)
+{
+	if (cmd->op == MEMX_T_DISCARD)
+		return 1;
+	return cmd->nr * (chunk ? DIV_ROUND_UP(MEMX_PAGE_SIZE, chunk) : 1);
+}
+
+/*
+ * Take a BLOCKED request off its server's list (its timer or blk-mq's
+ * timeout is ending it). Called with cmd->lock held.
+ */
+static void memx_req_unblock(struct memx_dev *d, struct memx_cmd *cmd)
+{
+	struct memx_server *srv = &d->servers[cmd->slot];
+
+	lockdep_assert_held(&cmd->lock);
+	spin_lock(&srv->lock);
+	list_del_init(&cmd->wait_node);
+	spin_unlock(&srv->lock);
+}
+
+/*
  * Send the request (first time, after waiting, or again). Called with
  * cmd->lock held. Return: true when the request is to be ended now with
  * *@st (the caller does it, after unlocking), with state set to DONE.
@@ -213,6 +248,7 @@ static bool memx_req_issue(struct memx_dev *d, struct memx_cmd *cmd,
 	unsigned int mtu, chunk, i, rounds = 0;
 	struct memx_server *srv;
 	unsigned long rto;
+	int res;
 	u8 v;
 
 	lockdep_assert_held(&cmd->lock);
@@ -252,9 +288,19 @@ again:
 			*st = BLK_STS_OK;
 			goto end;
 		default:
-			v = memx_place_extent(d, cmd->page);
+			res = memx_place_extent(d, cmd->page);
+			if (res == MEMX_PLACE_FULL) {
+				memx_req_cluster_full(d);
+				*st = BLK_STS_NOSPC;
+				goto end;
+			}
+			v = res;
 			if (v == MEMX_EXT_UNPLACED)
 				goto wait;
+			if (READ_ONCE(d->full) && v != MEMX_EXT_LOST) {
+				WRITE_ONCE(d->full, false);
+				pr_info("servers have room again: new extents are placed\n");
+			}
 			if (v == MEMX_EXT_LOST) {
 				*st = BLK_STS_IOERR;
 				goto end;
@@ -287,21 +333,47 @@ again:
 		spin_unlock(&srv->lock);
 		goto eio;
 	}
+	if (memx_server_dead(srv)) {
+		/* Silent for MEMX_DEAD_AFTER: do not wait io_timeout too. */
+		spin_unlock(&srv->lock);
+		goto eio;
+	}
 	if (srv->state != MEMX_SRV_OPEN) {
 		spin_unlock(&srv->lock);
 		goto wait;
 	}
+	mtu = READ_ONCE(d->port.mtu);
+	if (srv->mtu)
+		mtu = min_t(unsigned int, mtu, srv->mtu);
+	chunk = memx_frag_chunk(mtu);
 	if (cmd->state == MEMX_CMD_INFLIGHT) {
 		cmd->tries++;
 		srv->retransmits++;
 		atomic64_inc(&d->stats.retransmits);
+		/* A loss: halve the window, once per RTO. */
+		if (time_after(jiffies, srv->cwnd_cut + cmd->rto)) {
+			srv->cwnd = max_t(u32, srv->cwnd / 2, MEMX_CWND_MIN);
+			srv->cwnd_acc = 0;
+			srv->cwnd_cut = jiffies;
+		}
+	} else {
+		cmd->need = memx_req_frames(cmd, chunk);
+		if (srv->inflight && srv->inflight + cmd->need > srv->cwnd) {
+			/* memx_win_release() wakes it; its timer bounds it. */
+			cmd->slot = srv->slot;
+			cmd->seq = atomic64_inc_return(&d->seq);
+			cmd->state = MEMX_CMD_BLOCKED;
+			list_add_tail(&cmd->wait_node, &srv->blocked);
+			spin_unlock(&srv->lock);
+			memx_req_arm(d, cmd, d->io_timeout);
+			return false;
+		}
+		srv->inflight += cmd->need;
+		cmd->charged = cmd->need;
 	}
 	cmd->slot = srv->slot;
 	cmd->session = srv->session;
 	cmd->srv_gen = srv->srv_gen;
-	mtu = READ_ONCE(d->port.mtu);
-	if (srv->mtu)
-		mtu = min_t(unsigned int, mtu, srv->mtu);
 	rto = usecs_to_jiffies(memx_rto_backoff_us(&srv->rtt, cmd->tries));
 	spin_unlock(&srv->lock);
 
@@ -315,7 +387,6 @@ again:
 	m.srv_gen = cmd->srv_gen;
 	m.tag = blk_mq_unique_tag(blk_mq_rq_from_pdu(cmd));
 	m.seq = cmd->seq;
-	chunk = memx_frag_chunk(mtu);
 	switch (cmd->op) {
 	case MEMX_T_WRITE:
 		if (chunk)
@@ -331,6 +402,9 @@ again:
 		memx_req_xmit(d, srv, memx_frame(d, &m, 0, cmd->gfp));
 		break;
 	}
+	cmd->mark = jiffies;
+	cmd->defers = 0;
+	cmd->rto = rto;
 	memx_req_arm(d, cmd, rto);
 	return false;
 
@@ -344,6 +418,72 @@ eio:
 end:
 	cmd->state = MEMX_CMD_DONE;
 	return true;
+}
+
+static void memx_req_end(struct memx_dev *d, struct request *rq,
+			 blk_status_t st);
+
+/*
+ * A request that charged its server's window ends (@ok: at the first try):
+ * give its frames back, grow the window, and send the blocked requests
+ * that now fit. A woken request is identified by its seq, so one that its
+ * timer ended meanwhile (and whose tag may carry a new request by now) is
+ * left alone.
+ */
+static void memx_win_release(struct memx_dev *d, struct memx_cmd *cmd,
+			     bool ok)
+{
+	struct memx_server *srv = &d->servers[cmd->slot];
+	struct memx_cmd *wake[MEMX_WAKE_BATCH];
+	u64 seq[MEMX_WAKE_BATCH];
+	unsigned int n, i;
+	u32 room;
+
+	spin_lock_bh(&srv->lock);
+	srv->inflight -= min_t(u32, srv->inflight, cmd->charged);
+	if (ok) {
+		srv->cwnd_acc += cmd->charged;
+		if (srv->cwnd_acc >= srv->cwnd / MEMX_CWND_GROW) {
+			srv->cwnd = min_t(u32, srv->cwnd + 1, MEMX_CWND_MAX);
+			srv->cwnd_acc = 0;
+		}
+	}
+	cmd->charged = 0;
+again:
+	n = 0;
+	room = srv->cwnd - min(srv->cwnd, srv->inflight);
+	while (n < MEMX_WAKE_BATCH && !list_empty(&srv->blocked)) {
+		struct memx_cmd *w = list_first_entry(&srv->blocked,
+						      struct memx_cmd,
+						      wait_node);
+
+		if (srv->inflight && w->need > room)
+			break;
+		room -= min_t(u32, room, w->need);
+		list_del_init(&w->wait_node);
+		wake[n] = w;
+		seq[n++] = READ_ONCE(w->seq);
+	}
+	spin_unlock_bh(&srv->lock);
+
+	for (i = 0; i < n; i++) {
+		struct memx_cmd *w = wake[i];
+		blk_status_t st;
+		bool end = false;
+
+		spin_lock_bh(&w->lock);
+		if (w->state == MEMX_CMD_BLOCKED && w->seq == seq[i] &&
+		    list_empty(&w->wait_node))
+			end = memx_req_issue(d, w, &st);
+		spin_unlock_bh(&w->lock);
+		if (end)
+			memx_req_end(d, blk_mq_rq_from_pdu(w), st);
+	}
+	/* A full batch: more may fit (some woken ones may have ended). */
+	if (n == MEMX_WAKE_BATCH) {
+		spin_lock_bh(&srv->lock);
+		goto again;
+	}
 }
 
 /*
@@ -363,6 +503,8 @@ static void memx_req_end(struct memx_dev *d, struct request *rq,
 	struct memx_cmd *cmd = blk_mq_rq_to_pdu(rq);
 	bool end;
 
+	if (cmd->charged)
+		memx_win_release(d, cmd, st == BLK_STS_OK && !cmd->tries);
 	while (st == BLK_STS_OK && cmd->op == MEMX_T_DISCARD &&
 	       blk_update_request(rq, BLK_STS_OK,
 				  (unsigned int)cmd->nr << MEMX_PAGE_SHIFT)) {
@@ -378,6 +520,8 @@ static void memx_req_end(struct memx_dev *d, struct request *rq,
 		spin_unlock_bh(&cmd->lock);
 		if (!end)
 			return;
+		if (cmd->charged)
+			memx_win_release(d, cmd, false);
 	}
 
 	/* Not _sync: we may be in softirq; the callback rechecks state. */
@@ -409,6 +553,15 @@ void memx_req_start(struct request *rq)
 		memx_req_end(d, rq, st);
 }
 
+/* The request's server answered something since cmd->mark (MEMX_RTO_DEFERS). */
+static bool memx_req_progress(struct memx_dev *d, struct memx_cmd *cmd)
+{
+	struct memx_server *srv = &d->servers[cmd->slot];
+
+	lockdep_assert_held(&cmd->lock);
+	return time_after_eq(READ_ONCE(srv->last_heard), cmd->mark);
+}
+
 static void memx_req_timer(struct timer_list *t)
 {
 	struct memx_cmd *cmd = timer_container_of(cmd, t, timer);
@@ -418,7 +571,8 @@ static void memx_req_timer(struct timer_list *t)
 
 	spin_lock_bh(&cmd->lock);
 	if (cmd->state != MEMX_CMD_WAITING &&
-	    cmd->state != MEMX_CMD_INFLIGHT)
+	    cmd->state != MEMX_CMD_INFLIGHT &&
+	    cmd->state != MEMX_CMD_BLOCKED)
 		goto unlock;
 	if (time_before(jiffies, cmd->due)) {
 		/* A stale expiry (the request was reissued): re-arm. */
@@ -426,6 +580,8 @@ static void memx_req_timer(struct timer_list *t)
 		goto unlock;
 	}
 	if (time_after_eq(jiffies, cmd->start + d->io_timeout)) {
+		if (cmd->state == MEMX_CMD_BLOCKED)
+			memx_req_unblock(d, cmd);
 		atomic64_inc(&d->stats.timeouts);
 		pr_warn_ratelimited("%s of page %llu (+%u) timed out after %u tries\n",
 				    cmd->op == MEMX_T_WRITE ? "write" :
@@ -433,6 +589,18 @@ static void memx_req_timer(struct timer_list *t)
 				    cmd->page, cmd->nr, cmd->tries + 1);
 		cmd->state = MEMX_CMD_DONE;
 		end = true;
+		goto unlock;
+	}
+	if (cmd->state == MEMX_CMD_BLOCKED) {
+		/* Not due before its deadline; only memx_win_release() sends it. */
+		memx_req_arm(d, cmd, d->io_timeout);
+		goto unlock;
+	}
+	if (cmd->state == MEMX_CMD_INFLIGHT && cmd->defers < MEMX_RTO_DEFERS &&
+	    memx_req_progress(d, cmd)) {
+		cmd->defers++;
+		cmd->mark = jiffies;
+		memx_req_arm(d, cmd, cmd->rto);
 		goto unlock;
 	}
 	end = memx_req_issue(d, cmd, &st);
@@ -454,11 +622,14 @@ enum blk_eh_timer_return memx_req_timeout(struct request *rq)
 
 	spin_lock_bh(&cmd->lock);
 	if (cmd->state == MEMX_CMD_WAITING ||
-	    cmd->state == MEMX_CMD_INFLIGHT) {
+	    cmd->state == MEMX_CMD_INFLIGHT ||
+	    cmd->state == MEMX_CMD_BLOCKED) {
 		if (time_before(jiffies, cmd->start + d->io_timeout + 5 * HZ)) {
 			spin_unlock_bh(&cmd->lock);
 			return BLK_EH_RESET_TIMER;
 		}
+		if (cmd->state == MEMX_CMD_BLOCKED)
+			memx_req_unblock(d, cmd);
 		cmd->state = MEMX_CMD_DONE;
 		end = true;
 	}
@@ -620,6 +791,8 @@ late:
 void memx_req_init(struct memx_cmd *cmd, struct memx_dev *d)
 {
 	spin_lock_init(&cmd->lock);
+	INIT_LIST_HEAD(&cmd->wait_node);
+	cmd->charged = 0;
 	cmd->state = MEMX_CMD_IDLE;
 	cmd->dev = d;
 	timer_setup(&cmd->timer, memx_req_timer, 0);

@@ -7,7 +7,9 @@
  * Its srv_gen is random per server load: a new one means the server
  * restarted and lost what we stored there, so its extents become lost and
  * a new session is opened. Without adverts for MEMX_SUSPECT_AFTER it is
- * suspect, after MEMX_DEAD_AFTER dead: it gets no new extents, but requests
+ * suspect and gets no new extents; with nothing heard from it (advert or
+ * reply) for MEMX_DEAD_AFTER it is dead and requests to it fail at once
+ * with EIO, instead of each waiting io_timeout. Before that, requests
  * already there keep trying until io_timeout.
  */
 #include <linux/etherdevice.h>
@@ -86,10 +88,20 @@ const char *memx_server_liveness(const struct memx_server *srv)
 	unsigned long last = READ_ONCE(srv->last_advert);
 
 	if (time_before(jiffies, last + MEMX_SUSPECT_AFTER))
-		return "alive";
-	if (time_before(jiffies, last + MEMX_DEAD_AFTER))
+		return READ_ONCE(srv->draining) ? "draining" : "alive";
+	if (!memx_server_dead(srv))
 		return "suspect";
 	return "dead";
+}
+
+/*
+ * Dead: nothing heard from it, advert or reply, for MEMX_DEAD_AFTER.
+ * Requests to a dead server fail at once (memx_req_issue()).
+ */
+bool memx_server_dead(const struct memx_server *srv)
+{
+	return !time_before(jiffies,
+			    READ_ONCE(srv->last_heard) + MEMX_DEAD_AFTER);
 }
 
 struct memx_server *memx_server_find(struct memx_dev *d, const u8 *mac)
@@ -122,6 +134,8 @@ static struct memx_server *memx_server_claim(struct memx_dev *d,
 			srv = &d->servers[i];
 			ether_addr_copy(srv->mac, mac);
 			WRITE_ONCE(srv->last_advert, jiffies);
+	WRITE_ONCE(srv->last_heard, jiffies);
+			WRITE_ONCE(srv->last_heard, jiffies);
 			srv->open_sent = jiffies - HZ;
 			/* Publish the slot after its MAC: memx_server_used(). */
 			smp_store_release(&srv->used, true);
@@ -302,8 +316,9 @@ static void memx_advert_rx(struct memx_dev *d, struct memx_server *srv,
 	srv->placed = 0;
 	srv->load = info.load;
 	srv->mtu = info.mtu;
-	srv->draining = info.flags & MEMX_ADV_DRAINING;
+	WRITE_ONCE(srv->draining, info.flags & MEMX_ADV_DRAINING);
 	WRITE_ONCE(srv->last_advert, jiffies);
+	WRITE_ONCE(srv->last_heard, jiffies);
 	if (memx_server_may_open(d, srv) &&
 	    time_after(jiffies, srv->open_sent + HZ / 4))
 		memx_server_send_ctrl(d, srv, MEMX_T_OPEN);
@@ -396,6 +411,9 @@ static void memx_rx(struct memx_port *port, struct sk_buff *skb,
 			atomic64_inc(&d->stats.late_replies);
 			break;
 		}
+		/* once a jiffy is enough: spare the cache line */
+		if (time_after(jiffies, READ_ONCE(srv->last_heard)))
+			WRITE_ONCE(srv->last_heard, jiffies);
 		if (m->tag == MEMX_TAG_CTRL && m->type != MEMX_T_DATA)
 			memx_ctrl_rx(d, srv, m);
 		else
@@ -489,6 +507,8 @@ int memx_servers_init(struct memx_dev *d, const char *list)
 		srv->slot = i;
 		memx_rtt_init(&srv->rtt, MEMX_RTO_INIT_US, MEMX_RTO_MIN_US,
 			      MEMX_RTO_MAX_US);
+		srv->cwnd = MEMX_CWND_INIT;
+		INIT_LIST_HEAD(&srv->blocked);
 	}
 	do {
 		d->cli_gen = get_random_u32();

@@ -23,7 +23,7 @@ static ssize_t servers_show(struct device *dev, struct device_attribute *attr,
 	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
 		struct memx_server *srv = &d->servers[i];
 		u64 capacity, free, held, retrans;
-		u32 srtt, rto, extents;
+		u32 srtt, rto, extents, cwnd, inflight;
 
 		if (!memx_server_used(srv))
 			continue;
@@ -35,13 +35,15 @@ static ssize_t servers_show(struct device *dev, struct device_attribute *attr,
 		extents = srv->extents;
 		held = srv->pages_held;
 		retrans = srv->retransmits;
+		cwnd = srv->cwnd;
+		inflight = srv->inflight;
 		spin_unlock_bh(&srv->lock);
 		len += sysfs_emit_at(buf, len,
-				     "%pM %s %llu %llu %u %u %u %llu %llu\n",
+				     "%pM %s %llu %llu %u %u %u %llu %llu %u %u\n",
 				     srv->mac, memx_server_liveness(srv),
 				     capacity << MEMX_PAGE_SHIFT,
 				     free << MEMX_PAGE_SHIFT, srtt, rto,
-				     extents, held, retrans);
+				     extents, held, retrans, cwnd, inflight);
 	}
 	return len;
 }
