@@ -24,7 +24,7 @@ export MEMX_LOGDIR=${MEMX_LOGDIR:-$TOP/build/logs}
 T_START=$(date +%s)
 
 GUEST_TESTS=(io_01 fs_01 fs_02 io_02 net_01 fail_01 bad_01)
-SWAP_TESTS=(swap_01)
+HOST_TESTS=(swap_01 cluster_01)
 
 want() { # is this test selected by TESTS?
 	[ -z "${TESTS:-}" ] && return 0
@@ -79,7 +79,7 @@ want fuzz && run_fuzz=1
 sel=()
 for t in "${GUEST_TESTS[@]}"; do want "$t" && sel+=("$t"); done
 selswap=()
-for t in "${SWAP_TESTS[@]}"; do want "$t" && selswap+=("$t"); done
+for t in "${HOST_TESTS[@]}"; do want "$t" && selswap+=("$t"); done
 
 plan=$(( ${#names[@]} + ${#kernels[@]} + 1 + run_unit + run_fuzz + ${#kernels[@]} * (${#sel[@]} + ${#selswap[@]}) ))
 echo "1..$plan"
@@ -196,7 +196,7 @@ for kl in "${kernels[@]}"; do
 	fi
 done
 
-# the two-guest swap test, per kernel
+# the tests with several guests (swap, cluster), per kernel
 for kl in "${kernels[@]}"; do
 	kver=${kl%% *}
 	for t in "${selswap[@]}"; do
@@ -208,7 +208,7 @@ for kl in "${kernels[@]}"; do
 		rc=0
 		KERNELS=$kver "$ST/test_$t.sh" >"$MEMX_LOGDIR/$t-$kver.log" 2>&1 || rc=$?
 		case $rc in
-		0) grep -E 'swap_01|pattern|swap:|pswp' "$MEMX_LOGDIR/$t-$kver.log" | head -n 8
+		0) grep -E "^# ($t|client):|pswp" "$MEMX_LOGDIR/$t-$kver.log" | head -n 16
 		   tap ok "$kver $t ($(elapsed "$t0"))" ;;
 		4) tap skip "$kver $t" "$(grep -m1 SKIP "$MEMX_LOGDIR/$t-$kver.log" | sed 's/.*SKIP: //')" ;;
 		*) tail -n 40 "$MEMX_LOGDIR/$t-$kver.log" | sed 's/^\([^#]\)/# \1/'
