@@ -86,7 +86,7 @@ static inline u16 memx_extent_part(u64 page, u64 nr)
  * and each retransmission adds to the flood.
  */
 #define MEMX_CWND_INIT		256
-#define MEMX_CWND_MIN		64	/* > one request of 16 pages */
+#define MEMX_CWND_MIN		64
 #define MEMX_CWND_MAX		4096
 #define MEMX_CWND_GROW		16
 /* Blocked requests woken per request that ends (the rest: the next). */
@@ -162,6 +162,8 @@ enum memx_srv_state {
  * @last_advert: jiffies of the last advert.
  * @last_heard: jiffies of the last frame of any kind from it (written
  *	locklessly, READ/WRITE_ONCE, like @last_advert).
+ * @last_reply: jiffies of the last reply (ACK, ERROR, DATA) from it
+ *	(READ/WRITE_ONCE): progress for MEMX_RTO_DEFERS.
  * @capacity: advertised capacity, pages.
  * @free: advertised free pages.
  * @placed: pages of extents we placed here since the last advert.
@@ -195,6 +197,7 @@ struct memx_server {
 	unsigned long open_sent;
 	unsigned long last_advert;
 	unsigned long last_heard;
+	unsigned long last_reply;
 	u64 capacity;
 	u64 free;
 	u64 placed;
@@ -249,6 +252,8 @@ struct memx_stats {
  *	it to reopen a session).
  * @hk_timer: housekeeping (liveness, OPEN retries, DISCOVER), every second.
  * @stopping: unload in progress: housekeeping stops re-arming.
+ * @last_rx: jiffies of the last well-formed frame received from any server
+ *	(READ/WRITE_ONCE): our own receive path works (memx_server_gone()).
  * @full: the cluster was full at the last placement attempt (logged when it
  *	becomes so, cleared by a placement that succeeds). READ/WRITE_ONCE.
  * @stats: counters.
@@ -272,6 +277,7 @@ struct memx_dev {
 	struct timer_list hk_timer;
 	bool stopping;
 	bool full;
+	unsigned long last_rx;
 	struct memx_stats stats;
 };
 
@@ -380,6 +386,7 @@ const char *memx_server_liveness(const struct memx_server *srv);
 bool memx_server_used(const struct memx_server *srv);
 bool memx_server_alive(const struct memx_server *srv);
 bool memx_server_dead(const struct memx_server *srv);
+bool memx_server_gone(struct memx_dev *d, const struct memx_server *srv);
 extern const struct memx_port_ops memx_client_port_ops;
 
 /* place.c */

@@ -54,7 +54,7 @@ static u64 memx_place_score(s64 room, u64 capacity, u32 load)
 {
 	u64 frac = div64_u64((u64)room << 10, max_t(u64, capacity, 1));
 
-	return frac * 1024 / (1024 + min_t(u32, load, 65536) / 64);
+	return div_u64(frac * 1024, 1024 + min_t(u32, load, 65536) / 64);
 }
 
 /* Index of the candidate a random draw weighted by @room picks. */
@@ -89,7 +89,8 @@ static unsigned int memx_place_draw(const s64 *room, unsigned int n,
  *
  * Return: the extent byte (slot + 1, or whatever a racing placement or
  * loss left there); MEMX_EXT_UNPLACED when no server can take it now;
- * MEMX_PLACE_FULL when servers are there but all of them are full.
+ * MEMX_PLACE_FULL when servers are there but all of them are full (and
+ * none that is not dead could become usable: opening, or suspect).
  */
 int memx_place_extent(struct memx_dev *d, u64 page)
 {
@@ -98,7 +99,7 @@ int memx_place_extent(struct memx_dev *d, u64 page)
 	s64 room[MEMX_MAX_SERVERS];
 	u64 score[MEMX_MAX_SERVERS], total = 0;
 	unsigned int i, n = 0, a, b;
-	bool full = false;
+	bool full = false, pending = false;
 	u8 v;
 
 	spin_lock_bh(&d->place_lock);
@@ -124,12 +125,15 @@ int memx_place_extent(struct memx_dev *d, u64 page)
 			} else {
 				full = true;
 			}
+		} else if (!srv->draining && !memx_server_dead(srv)) {
+			/* opening a session, or suspect: may take it soon */
+			pending = true;
 		}
 		spin_unlock(&srv->lock);
 	}
 	if (!n) {
 		spin_unlock_bh(&d->place_lock);
-		return full ? MEMX_PLACE_FULL : MEMX_EXT_UNPLACED;
+		return full && !pending ? MEMX_PLACE_FULL : MEMX_EXT_UNPLACED;
 	}
 	a = memx_place_draw(room, n, total);
 	b = memx_place_draw(room, n, total);

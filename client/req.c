@@ -223,6 +223,24 @@ static unsigned int memx_req_frames(const struct memx_cmd *cmd,
 }
 
 /*
+ * An INFLIGHT discard starts over elsewhere: give back what it charged to
+ * the server it was on (without waking anyone: we hold cmd->lock; the next
+ * request to end there does). Called with cmd->lock held.
+ */
+static void memx_req_uncharge(struct memx_dev *d, struct memx_cmd *cmd)
+{
+	struct memx_server *srv = &d->servers[cmd->slot];
+
+	lockdep_assert_held(&cmd->lock);
+	if (!cmd->charged)
+		return;
+	spin_lock(&srv->lock);
+	srv->inflight -= min_t(u32, srv->inflight, cmd->charged);
+	spin_unlock(&srv->lock);
+	cmd->charged = 0;
+}
+
+/*
  * Take a BLOCKED request off its server's list (its timer or blk-mq's
  * timeout is ending it). Called with cmd->lock held.
  */
@@ -263,6 +281,7 @@ again:
 		 */
 		if (cmd->op != MEMX_T_DISCARD)
 			goto eio;
+		memx_req_uncharge(d, cmd);
 		cmd->state = MEMX_CMD_IDLE;
 		cmd->tries = 0;
 		cmd->done = 0;
@@ -333,7 +352,7 @@ again:
 		spin_unlock(&srv->lock);
 		goto eio;
 	}
-	if (memx_server_dead(srv)) {
+	if (memx_server_gone(d, srv)) {
 		/* Silent for MEMX_DEAD_AFTER: do not wait io_timeout too. */
 		spin_unlock(&srv->lock);
 		goto eio;
@@ -358,12 +377,24 @@ again:
 		}
 	} else {
 		cmd->need = memx_req_frames(cmd, chunk);
-		if (srv->inflight && srv->inflight + cmd->need > srv->cwnd) {
+		/*
+		 * First come, first served: a new request queues behind the
+		 * blocked ones, a woken one that still does not fit goes
+		 * back to the head. One larger than the whole window goes
+		 * when the window is free.
+		 */
+		if (srv->inflight &&
+		    ((cmd->state != MEMX_CMD_BLOCKED &&
+		      !list_empty(&srv->blocked)) ||
+		     srv->inflight + min(cmd->need, srv->cwnd) > srv->cwnd)) {
 			/* memx_win_release() wakes it; its timer bounds it. */
+			if (cmd->state == MEMX_CMD_BLOCKED)
+				list_add(&cmd->wait_node, &srv->blocked);
+			else
+				list_add_tail(&cmd->wait_node, &srv->blocked);
 			cmd->slot = srv->slot;
 			cmd->seq = atomic64_inc_return(&d->seq);
 			cmd->state = MEMX_CMD_BLOCKED;
-			list_add_tail(&cmd->wait_node, &srv->blocked);
 			spin_unlock(&srv->lock);
 			memx_req_arm(d, cmd, d->io_timeout);
 			return false;
@@ -457,7 +488,7 @@ again:
 						      struct memx_cmd,
 						      wait_node);
 
-		if (srv->inflight && w->need > room)
+		if (srv->inflight && min(w->need, srv->cwnd) > room)
 			break;
 		room -= min_t(u32, room, w->need);
 		list_del_init(&w->wait_node);
@@ -559,7 +590,7 @@ static bool memx_req_progress(struct memx_dev *d, struct memx_cmd *cmd)
 	struct memx_server *srv = &d->servers[cmd->slot];
 
 	lockdep_assert_held(&cmd->lock);
-	return time_after_eq(READ_ONCE(srv->last_heard), cmd->mark);
+	return time_after_eq(READ_ONCE(srv->last_reply), cmd->mark);
 }
 
 static void memx_req_timer(struct timer_list *t)

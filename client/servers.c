@@ -8,9 +8,10 @@
  * restarted and lost what we stored there, so its extents become lost and
  * a new session is opened. Without adverts for MEMX_SUSPECT_AFTER it is
  * suspect and gets no new extents; with nothing heard from it (advert or
- * reply) for MEMX_DEAD_AFTER it is dead and requests to it fail at once
- * with EIO, instead of each waiting io_timeout. Before that, requests
- * already there keep trying until io_timeout.
+ * reply) for MEMX_DEAD_AFTER it is dead, and while other servers are
+ * heard, requests to it fail at once with EIO instead of each waiting
+ * io_timeout (memx_server_gone()). Otherwise requests keep trying until
+ * io_timeout.
  */
 #include <linux/etherdevice.h>
 #include <linux/random.h>
@@ -94,14 +95,23 @@ const char *memx_server_liveness(const struct memx_server *srv)
 	return "dead";
 }
 
-/*
- * Dead: nothing heard from it, advert or reply, for MEMX_DEAD_AFTER.
- * Requests to a dead server fail at once (memx_req_issue()).
- */
+/* Dead: nothing heard from it, advert or reply, for MEMX_DEAD_AFTER. */
 bool memx_server_dead(const struct memx_server *srv)
 {
 	return !time_before(jiffies,
 			    READ_ONCE(srv->last_heard) + MEMX_DEAD_AFTER);
+}
+
+/*
+ * Requests to a dead server fail at once (memx_req_issue()), but only while
+ * we hear others: if nothing reaches us at all (our link is down, or the
+ * stack drops what we receive under memory pressure) the fault may be ours,
+ * and requests keep trying until io_timeout.
+ */
+bool memx_server_gone(struct memx_dev *d, const struct memx_server *srv)
+{
+	return memx_server_dead(srv) &&
+	       time_before(jiffies, READ_ONCE(d->last_rx) + MEMX_SUSPECT_AFTER);
 }
 
 struct memx_server *memx_server_find(struct memx_dev *d, const u8 *mac)
@@ -134,8 +144,9 @@ static struct memx_server *memx_server_claim(struct memx_dev *d,
 			srv = &d->servers[i];
 			ether_addr_copy(srv->mac, mac);
 			WRITE_ONCE(srv->last_advert, jiffies);
-	WRITE_ONCE(srv->last_heard, jiffies);
 			WRITE_ONCE(srv->last_heard, jiffies);
+			/* jiffies starts near a wrap: never leave 0 here */
+			WRITE_ONCE(srv->last_reply, jiffies - 1);
 			srv->open_sent = jiffies - HZ;
 			/* Publish the slot after its MAC: memx_server_used(). */
 			smp_store_release(&srv->used, true);
@@ -400,6 +411,8 @@ static void memx_rx(struct memx_port *port, struct sk_buff *skb,
 		return;
 	}
 	srv = memx_server_find(d, src);
+	if (time_after(jiffies, READ_ONCE(d->last_rx)))
+		WRITE_ONCE(d->last_rx, jiffies);
 	switch (m->type) {
 	case MEMX_T_ADVERT:
 		memx_advert_rx(d, srv, skb, m, src);
@@ -412,8 +425,10 @@ static void memx_rx(struct memx_port *port, struct sk_buff *skb,
 			break;
 		}
 		/* once a jiffy is enough: spare the cache line */
-		if (time_after(jiffies, READ_ONCE(srv->last_heard)))
+		if (time_after(jiffies, READ_ONCE(srv->last_reply))) {
+			WRITE_ONCE(srv->last_reply, jiffies);
 			WRITE_ONCE(srv->last_heard, jiffies);
+		}
 		if (m->tag == MEMX_TAG_CTRL && m->type != MEMX_T_DATA)
 			memx_ctrl_rx(d, srv, m);
 		else
@@ -514,6 +529,7 @@ int memx_servers_init(struct memx_dev *d, const char *list)
 		d->cli_gen = get_random_u32();
 	} while (!d->cli_gen);
 	atomic64_set(&d->seq, 0);
+	d->last_rx = jiffies - MEMX_DEAD_AFTER;
 	timer_setup(&d->hk_timer, memx_hk_timer, 0);
 	return 0;
 }
