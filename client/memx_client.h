@@ -78,9 +78,10 @@ static inline u16 memx_extent_part(u64 page, u64 nr)
  * frames expected): a request is sent only while the frames of the
  * requests in flight to its server stay within the window, else it waits
  * on the server's blocked list until a request ends. The window halves
- * (at most once per RTO) when a request must be sent again, and grows by
- * about MEMX_CWND_GROW frames per window of requests that succeed at the
- * first try: AIMD, as in TCP and in AoE's per-target window. Without it, a
+ * (at most once per RTO) when a request must be sent again; it grows with
+ * the requests that succeed at the first try: by what they charged until
+ * the first loss (slow start), then by about MEMX_CWND_GROW frames per
+ * window (AIMD, as in TCP and in AoE's per-target window). Without it, a
  * burst (swap-out: queue_depth x 16 pages x 3 frames) overflows the
  * receive rings of a server, or of the client when the pages come back,
  * and each retransmission adds to the flood.
@@ -176,6 +177,8 @@ enum memx_srv_state {
  * @pages_held: pages the server holds for us (ACK.count).
  * @retransmits: retransmissions of requests sent here.
  * @cwnd: congestion window, frames (MEMX_CWND_*).
+ * @ssthresh: below it @cwnd grows by what each request charged (slow
+ *	start); MEMX_CWND_MAX until the first loss, then the halved window.
  * @cwnd_acc: frames of requests acknowledged since @cwnd last grew.
  * @cwnd_cut: jiffies of the last halving.
  * @inflight: frames charged by requests in flight here (memx_cmd.charged).
@@ -209,6 +212,7 @@ struct memx_server {
 	u64 pages_held;
 	u64 retransmits;
 	u32 cwnd;
+	u32 ssthresh;
 	u32 cwnd_acc;
 	unsigned long cwnd_cut;
 	u32 inflight;

@@ -372,6 +372,7 @@ again:
 		/* A loss: halve the window, once per RTO. */
 		if (time_after(jiffies, srv->cwnd_cut + cmd->rto)) {
 			srv->cwnd = max_t(u32, srv->cwnd / 2, MEMX_CWND_MIN);
+			srv->ssthresh = srv->cwnd;
 			srv->cwnd_acc = 0;
 			srv->cwnd_cut = jiffies;
 		}
@@ -472,7 +473,11 @@ static void memx_win_release(struct memx_dev *d, struct memx_cmd *cmd,
 
 	spin_lock_bh(&srv->lock);
 	srv->inflight -= min_t(u32, srv->inflight, cmd->charged);
-	if (ok) {
+	if (ok && srv->cwnd < srv->ssthresh) {
+		/* slow start: doubles per window until the first loss */
+		srv->cwnd = min_t(u32, srv->cwnd + cmd->charged,
+				  min_t(u32, srv->ssthresh, MEMX_CWND_MAX));
+	} else if (ok) {
 		srv->cwnd_acc += cmd->charged;
 		if (srv->cwnd_acc >= srv->cwnd / MEMX_CWND_GROW) {
 			srv->cwnd = min_t(u32, srv->cwnd + 1, MEMX_CWND_MAX);

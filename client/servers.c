@@ -523,6 +523,7 @@ int memx_servers_init(struct memx_dev *d, const char *list)
 		memx_rtt_init(&srv->rtt, MEMX_RTO_INIT_US, MEMX_RTO_MIN_US,
 			      MEMX_RTO_MAX_US);
 		srv->cwnd = MEMX_CWND_INIT;
+		srv->ssthresh = MEMX_CWND_MAX;
 		INIT_LIST_HEAD(&srv->blocked);
 	}
 	do {
