@@ -205,10 +205,20 @@ memx_dmesg() {
 }
 
 # Test 9, part 1: no kernel complaints.
+# One exception: the report the page allocator prints when an atomic
+# allocation fails without __GFP_NOWARN ("page allocation failure", with a
+# call trace). Under swap a NIC driver refilling its receive ring prints
+# it; that is memory pressure, not a bug (memx's own atomic allocations are
+# all __GFP_NOWARN, so such a report is never ours). Its call trace is not
+# held against the test; the reports are counted and shown.
 memx_check_dmesg() {
-	local bad
+	local bad n
 
-	bad=$(memx_dmesg | grep -E 'WARNING:|BUG[: ]|Oops|KASAN|UBSAN|[Cc]all [Tt]race|general protection|blocked for more than|list_(add|del) corruption|refcount_t:|soft lockup' || true)
+	n=$(memx_dmesg | grep -c 'page allocation failure' || true)
+	[ "$n" = 0 ] || memx_dmesg | grep -m1 'page allocation failure' |
+		sed "s/^/# dmesg: $n report(s) of memory pressure, tolerated; first: /"
+	bad=$(memx_dmesg | awk '/page allocation failure/ { a = NR } !(a && NR - a <= 12 && /Call Trace/)' |
+		grep -E 'WARNING:|BUG[: ]|Oops|KASAN|UBSAN|[Cc]all [Tt]race|general protection|blocked for more than|list_(add|del) corruption|refcount_t:|soft lockup' || true)
 	[ -z "$bad" ] || { echo "$bad" | head -n 20 | sed 's/^/# dmesg: /'; return 1; }
 }
 

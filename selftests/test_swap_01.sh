@@ -57,6 +57,9 @@ memx_defer "touch $MEMX_SHARE/client.done"
 ram=$(awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo)
 memx_client_load "$ifc" 640M
 memx_wait_server 60
+# as the README advises for swap over any network: headroom for the NIC's
+# atomic allocations (the default in 256 MiB is about 2 MiB)
+sysctl -qw vm.min_free_kbytes=8192
 mkswap /dev/memx0 >/dev/null || memx_fail "mkswap"
 swapon /dev/memx0 || memx_fail "swapon"
 memx_defer "swapoff /dev/memx0"
