@@ -91,6 +91,7 @@ mac() { echo "$MEMX_SERVER_MACS" | cut -d' ' -f"$1"; }
 # a column of the client's servers line for server $1: 2 state, 7 extents,
 # 8 pages held
 col() { awk -v m="$(mac "$1")" -v c="$2" '$1 == m { print $c }' "$MEMX_SYS_CLI/servers"; }
+# shellcheck disable=SC2317 # called through wait_for
 nstate() { awk -v s="$1" '$2 == s { n++ } END { print n + 0 }' "$MEMX_SYS_CLI/servers"; }
 # run memx_blkpat, print its summary; fields land in P_ok, P_eio, ...
 blkpat() {
@@ -116,6 +117,7 @@ wait_for() { # seconds, description, condition...
 }
 
 memx_client_load "$ifc" 4G io_timeout=20 queue_depth=128
+# shellcheck disable=SC2317 # called through wait_for
 three_alive() { [ "$(nstate alive)" = 3 ]; }
 wait_for 60 "three servers alive" three_alive
 memx_log "servers: $(tr '\n' '|' <"$MEMX_SYS_CLI/servers")"
@@ -140,9 +142,11 @@ s2ext=$(col 2 7)
 
 # 2. s4 appears, s2 stops advertising
 touch "$MEMX_SHARE/load4"
+# shellcheck disable=SC2317 # called through wait_for
 s4_alive() { [ "$(col 4 2)" = alive ]; }
 wait_for 60 "s4 alive" s4_alive
 touch "$MEMX_SHARE/cut2"
+# shellcheck disable=SC2317 # called through wait_for
 s2_gone() { [ "$(col 2 2)" != alive ]; }
 wait_for 30 "s2 suspect" s2_gone
 memx_log "s2 $(col 2 2), s4 $(col 4 2)"
@@ -154,6 +158,7 @@ blkpat write /dev/memx0 1024 256 1 16
 memx_log "after 256 MiB more: s4 holds $(col 4 7) extents, s2 still $s2ext"
 
 # 6. replicas=1: s2's extents fail with EIO, the rest verifies
+# shellcheck disable=SC2317 # called through wait_for
 s2_dead() { [ "$(col 2 2)" = dead ]; }
 wait_for 30 "s2 dead" s2_dead
 t0=$(date +%s)

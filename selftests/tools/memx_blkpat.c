@@ -26,6 +26,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include "pattern.h"
 #include <unistd.h>
 
 #define EXT	(1024 * 1024)
@@ -41,19 +42,7 @@ static double *took;
 
 static unsigned long long pat(unsigned long long w)
 {
-	unsigned long long z = seed + (w + 1) * 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
+	return memx_mix(seed, w);
 }
 
 static int outcome(int err)
@@ -75,7 +64,7 @@ static void *worker(void *arg)
 		exit(2);
 	}
 	for (e = first + t; e < first + count; e += nthreads) {
-		double t0 = now();
+		double t0 = memx_now();
 		int r = RES_OK;
 
 		w0 = e * WORDS;
@@ -98,7 +87,7 @@ static void *worker(void *arg)
 				r = RES_BAD;
 			}
 		result[e - first] = r;
-		took[e - first] = now() - t0;
+		took[e - first] = memx_now() - t0;
 	}
 	free(buf);
 	close(fd);

@@ -18,26 +18,10 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 #include <time.h>
+#include "pattern.h"
 
 #define WORDS_PER_PAGE	(4096 / 8)
 #define FLIP		0xa5a5a5a55a5a5a5aULL
-
-static unsigned long long mix(unsigned long long seed, unsigned long long i)
-{
-	unsigned long long z = seed + (i + 1) * 0x9e3779b97f4a7c15ULL;
-
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 static unsigned long long gcd(unsigned long long a, unsigned long long b)
 {
@@ -89,10 +73,10 @@ int main(int argc, char **argv)
 		return 2;
 	}
 
-	t0 = now();
+	t0 = memx_now();
 	for (i = 0; i < words; i++)
-		mem[i] = mix(seed, i);
-	t1 = now();
+		mem[i] = memx_mix(seed, i);
+	t1 = memx_now();
 
 	/* a stride near 0.618 * pages, coprime with pages: scattered order */
 	stride = pages * 618 / 1000 | 1;
@@ -101,19 +85,19 @@ int main(int argc, char **argv)
 	for (k = 0, p = 0; k < pages; k++, p = (p + stride) % pages) {
 		for (w = 0; w < WORDS_PER_PAGE; w++) {
 			i = p * WORDS_PER_PAGE + w;
-			if (mem[i] != mix(seed, i))
+			if (mem[i] != memx_mix(seed, i))
 				return report_bad("pass 2", i, mem[i],
-						mix(seed, i));
+						memx_mix(seed, i));
 			mem[i] ^= FLIP;
 		}
 	}
-	t2 = now();
+	t2 = memx_now();
 
 	for (i = words; i-- > 0;)
-		if (mem[i] != (mix(seed, i) ^ FLIP))
+		if (mem[i] != (memx_mix(seed, i) ^ FLIP))
 			return report_bad("pass 3", i, mem[i],
-					mix(seed, i) ^ FLIP);
-	t3 = now();
+					memx_mix(seed, i) ^ FLIP);
+	t3 = memx_now();
 
 	fprintf(stderr,
 		"memx_pattern: %llu MiB: fill %.2f s, scatter %.2f s, verify %.2f s\n",
