@@ -36,6 +36,8 @@
 #define MEMX_EXTENT_SECTORS	(MEMX_EXTENT_PAGES << (MEMX_PAGE_SHIFT - SECTOR_SHIFT))
 #define MEMX_EXT_UNPLACED	0	/* never written: reads as zeroes */
 #define MEMX_EXT_LOST		0xff	/* its server lost it: I/O fails */
+/* A full cluster has room again when a placement succeeds this long after. */
+#define MEMX_FULL_CLEAR		(60 * HZ)
 /* memx_place_extent(): every server that could take it is full. */
 #define MEMX_PLACE_FULL		(-ENOSPC)
 /* Any other value: server slot + 1. */
@@ -259,7 +261,9 @@ struct memx_stats {
  * @last_rx: jiffies of the last well-formed frame received from any server
  *	(READ/WRITE_ONCE): our own receive path works (memx_server_gone()).
  * @full: the cluster was full at the last placement attempt (logged when it
- *	becomes so, cleared by a placement that succeeds). READ/WRITE_ONCE.
+ *	becomes so, cleared by a placement that succeeds MEMX_FULL_CLEAR after
+ *	the last ENOSPC). READ/WRITE_ONCE.
+ * @full_last: jiffies of the last ENOSPC for want of a server. READ/WRITE_ONCE.
  * @stats: counters.
  */
 struct memx_dev {
@@ -281,6 +285,7 @@ struct memx_dev {
 	struct timer_list hk_timer;
 	bool stopping;
 	bool full;
+	unsigned long full_last;
 	unsigned long last_rx;
 	struct memx_stats stats;
 };

@@ -204,11 +204,15 @@ static void memx_send_read(struct memx_dev *d, struct memx_server *srv,
 /*
  * A write to an extent no server can take: every server we may use is full
  * (what is stored stays as it is). Said once when the cluster becomes full,
- * counted always.
+ * counted always. Near the brim an advert may show room for an extent or
+ * two more (free space is counted by pages written, not by extents
+ * placed): that is not "room again", so the state only clears after
+ * MEMX_FULL_CLEAR without ENOSPC.
  */
 static void memx_req_cluster_full(struct memx_dev *d)
 {
 	atomic64_inc(&d->stats.nospace);
+	WRITE_ONCE(d->full_last, jiffies);
 	if (!READ_ONCE(d->full) && !xchg(&d->full, true))
 		pr_warn("every server is full: writes to new extents fail with ENOSPC (counted in nospace)\n");
 }
@@ -316,7 +320,9 @@ again:
 			v = res;
 			if (v == MEMX_EXT_UNPLACED)
 				goto wait;
-			if (READ_ONCE(d->full) && v != MEMX_EXT_LOST) {
+			if (READ_ONCE(d->full) && v != MEMX_EXT_LOST &&
+			    time_after(jiffies, READ_ONCE(d->full_last) +
+				       MEMX_FULL_CLEAR)) {
 				WRITE_ONCE(d->full, false);
 				pr_info("servers have room again: new extents are placed\n");
 			}
