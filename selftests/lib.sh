@@ -110,7 +110,11 @@ memx_setup() {
 memx_veth() {
 	local mtu=${1:-1500}
 
-	ip link add "$MEMX_SIF" mtu "$mtu" type veth peer name "$MEMX_CIF" mtu "$mtu"
+	# Fixed, locally administered addresses: a veth left with a random one
+	# gets a new address from udev (MACAddressPolicy=persistent) a moment
+	# after it appears, and the client would see a second server.
+	ip link add "$MEMX_SIF" mtu "$mtu" address 02:6d:78:00:00:01 type veth \
+		peer name "$MEMX_CIF" mtu "$mtu" address 02:6d:78:00:00:02
 	memx_defer "ip link del $MEMX_SIF"
 	ip link set "$MEMX_SIF" up
 	ip link set "$MEMX_CIF" up
