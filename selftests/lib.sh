@@ -94,6 +94,35 @@ memx_cleanup() {
 	exit "$rc"
 }
 
+# Host side of a test run in several guests (vm/cluster.sh) that ended with
+# status RC, logs in DIR: show the client's output and the servers' verdict
+# lines (DIR/GUEST.out for each GUEST named), say why it failed, exit.
+memx_guests_report() {
+	local rc=$1 dir=$2 g
+
+	shift 2
+	sed 's/^\([^#]\)/# client: \1/' "$dir/client.out"
+	for g in "$@"; do
+		sed "s/^\([^#]\)/# $g: \1/" "$dir/$g.out" |
+			grep -E 'FAIL|unbalanced|dmesg|unloaded|passed|used' || true
+	done
+	case $rc in
+	0 | 4) exit "$rc" ;;
+	124) echo "# $MEMX_TEST: a guest timed out" ;;
+	125) echo "# $MEMX_TEST: a guest panicked:"
+	     grep -h -A25 -m1 -E 'Kernel panic|Oops|BUG:' "$dir"/*.console | sed 's/^/#   /' ;;
+	esac
+	exit 1
+}
+
+# In a guest of vm/cluster.sh: bring up the NIC whose MAC is $MEMX_NIC_MAC;
+# its name goes to MEMX_NIC.
+memx_guest_nic() {
+	MEMX_NIC=$(ip -o link | awk -v m="$MEMX_NIC_MAC" 'index($0, m) { sub(":", "", $2); print $2; exit }')
+	[ -n "$MEMX_NIC" ] || memx_fail "no NIC with MAC $MEMX_NIC_MAC"
+	ip link set "$MEMX_NIC" up
+}
+
 memx_setup() {
 	memx_reexec_in_guest "$@"
 	set -euo pipefail

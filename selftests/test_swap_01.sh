@@ -26,21 +26,12 @@ if ! memx_in_guest; then
 	"$MEMX_ST/vm/pair.sh" -k "$kver" -d "$dir" -S 1024M \
 		-C "${MEMX_CLIENT_MEM:-256M}" -t "${MEMX_SWAP_TIMEOUT:-900}" \
 		-s "$MEMX_ST/test_swap_01.sh server" -c "$MEMX_ST/test_swap_01.sh client" || rc=$?
-	sed 's/^\([^#]\)/# client: \1/' "$dir/client.out"
-	sed 's/^\([^#]\)/# server: \1/' "$dir/server.out" | grep -E 'FAIL|unbalanced|dmesg|unloaded|passed' || true
-	case $rc in
-	0 | 4) exit "$rc" ;;
-	124) echo "# swap_01: guest timed out" ;;
-	125) echo "# swap_01: a guest panicked:"
-	     grep -h -A25 -m1 -E 'Kernel panic|Oops|BUG:' "$dir"/*.console | sed 's/^/#   /' ;;
-	esac
-	exit 1
+	memx_guests_report "$rc" "$dir" server
 fi
 
 memx_setup "$@"
-ifc=$(ip -o link | awk -v m="$MEMX_NIC_MAC" 'index($0, m) { sub(":", "", $2); print $2; exit }')
-[ -n "$ifc" ] || memx_fail "no NIC with MAC $MEMX_NIC_MAC"
-ip link set "$ifc" up
+memx_guest_nic
+ifc=$MEMX_NIC
 
 if [ "$role" = server ]; then
 	memx_server_load "$ifc" 768M
