@@ -6,7 +6,9 @@
  *
  * At rmmod, memx_advert_stop() sets ->stopping (no advert is sent and the
  * timer does not re-arm afterwards) and waits for a running timer, before
- * the ports are closed.
+ * the ports are closed. Before that, rmmod of a server that holds pages
+ * drains it (memx_drain_unload()): the timer keeps advertising
+ * MEMX_ADV_DRAINING, and the receive path keeps serving, while rmmod waits.
  */
 #include <linux/etherdevice.h>
 #include <linux/jiffies.h>
@@ -44,6 +46,7 @@ void memx_advert_send(struct memx_port *port, const u8 *dst)
 	info.load = READ_ONCE(srv->load);
 	info.sessions = memx_session_count();
 	info.mtu = min_t(unsigned int, READ_ONCE(port->mtu), U16_MAX);
+	info.flags = READ_ONCE(srv->draining) ? MEMX_ADV_DRAINING : 0;
 
 	skb = memx_port_alloc_skb(port, sizeof(struct memx_advert),
 				  GFP_ATOMIC);
@@ -57,10 +60,61 @@ void memx_advert_send(struct memx_port *port, const u8 *dst)
 		atomic64_inc(&srv->st.tx_fail);
 }
 
+/* An advert on every port now (process context or softirq). */
+void memx_advert_all(void)
+{
+	unsigned int i;
+
+	for (i = 0; i < memx_srv.nports; i++)
+		memx_advert_send(&memx_srv.ports[i], NULL);
+}
+
+/**
+ * memx_drain_set() - start or stop draining (sysfs "drain")
+ * @on: drain
+ *
+ * Clients move their extents away from a draining server and then close
+ * their sessions; it keeps serving what it holds meanwhile. One advert
+ * goes out at once, so they learn it now rather than within a second.
+ * Return: 0, or -EBUSY to stop a drain that rmmod started.
+ */
+int memx_drain_set(bool on)
+{
+	struct memx_srv *srv = &memx_srv;
+	bool changed;
+
+	spin_lock(&srv->drain_lock);
+	if (srv->unloading && !on) {
+		spin_unlock(&srv->drain_lock);
+		return -EBUSY;
+	}
+	changed = srv->draining != on;
+	WRITE_ONCE(srv->draining, on);
+	spin_unlock(&srv->drain_lock);
+	if (changed) {
+		pr_info("%s: %lld pages held, %u sessions\n",
+			on ? "draining" : "drain stopped",
+			atomic64_read(&srv->used_pages), memx_session_count());
+		memx_advert_all();
+	}
+	return 0;
+}
+
+/* rmmod: drain, for good. */
+void memx_drain_unload(void)
+{
+	struct memx_srv *srv = &memx_srv;
+
+	spin_lock(&srv->drain_lock);
+	srv->unloading = true;
+	WRITE_ONCE(srv->draining, true);
+	spin_unlock(&srv->drain_lock);
+	memx_advert_all();
+}
+
 static void memx_advert_tick(struct timer_list *t)
 {
 	struct memx_srv *srv = timer_container_of(srv, t, advert_timer);
-	unsigned int i;
 	u64 frames;
 
 	if (READ_ONCE(srv->stopping))
@@ -71,8 +125,7 @@ static void memx_advert_tick(struct timer_list *t)
 				    U32_MAX));
 	srv->load_last = frames;
 
-	for (i = 0; i < srv->nports; i++)
-		memx_advert_send(&srv->ports[i], NULL);
+	memx_advert_all();
 	memx_reasm_expire_all();
 
 	if (!READ_ONCE(srv->stopping))

@@ -4,9 +4,15 @@
  *
  *   insmod memx_server.ko ifname=eth1[,eth2...] capacity=2G
  *	[max_sessions=64] [reasm_timeout_ms=1000] [reserve_pages=256]
+ *	[drain_timeout=30]
+ *
+ * rmmod of a server that still holds pages drains it first: clients are
+ * told (MEMX_ADV_DRAINING) and move their pages elsewhere, while we keep
+ * serving; unload goes on once nothing is held or after drain_timeout.
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
+#include <linux/delay.h>
 #include <linux/nsproxy.h>
 #include <linux/random.h>
 #include <linux/sched.h>
@@ -36,6 +42,11 @@ static unsigned int reserve_pages = 256;
 module_param(reserve_pages, uint, 0444);
 MODULE_PARM_DESC(reserve_pages,
 		 "free pages kept for when atomic allocation fails (0..65536, default 256)");
+
+static unsigned int drain_timeout = 30;
+module_param(drain_timeout, uint, 0644);
+MODULE_PARM_DESC(drain_timeout,
+		 "seconds rmmod waits for clients to move their pages away (0: do not wait, default 30)");
 
 struct memx_srv memx_srv;
 
@@ -159,6 +170,39 @@ static void memx_print_objects(const char *when)
 		atomic64_read(&st->tombstones));
 }
 
+/* How often rmmod looks whether the clients are done moving. */
+#define MEMX_DRAIN_POLL_MS	100
+
+/*
+ * rmmod, before anything stops: if pages are held, drain and wait (bounded
+ * by drain_timeout) until the clients have moved them and closed their
+ * sessions. The advert timer and the receive path run as usual meanwhile;
+ * the reap work frees a closed session's pages.
+ */
+static void memx_drain_before_unload(void)
+{
+	struct memx_srv *srv = &memx_srv;
+	unsigned int tmo = READ_ONCE(drain_timeout);
+	unsigned long end;
+	s64 used;
+
+	used = atomic64_read(&srv->used_pages);
+	if (!used || !tmo)
+		return;
+	pr_info("unload: draining %lld pages first (at most %u s)\n", used,
+		tmo);
+	memx_drain_unload();
+	end = jiffies + (unsigned long)tmo * HZ;
+	while ((used = atomic64_read(&srv->used_pages)) > 0 &&
+	       time_before(jiffies, end))
+		msleep(MEMX_DRAIN_POLL_MS);
+	if (used > 0)
+		pr_warn("unload: drain gave up after %u s, %lld pages still held\n",
+			tmo, used);
+	else
+		pr_info("unload: drained\n");
+}
+
 static int __init memx_server_init(void)
 {
 	struct memx_srv *srv = &memx_srv;
@@ -184,6 +228,7 @@ static int __init memx_server_init(void)
 	srv->max_sessions = max_sessions;
 	srv->reasm_timeout = msecs_to_jiffies(reasm_timeout_ms);
 	srv->reserve_target = reserve_pages;
+	spin_lock_init(&srv->drain_lock);
 	do {
 		srv->srv_gen = get_random_u32();
 	} while (!srv->srv_gen);
@@ -219,6 +264,7 @@ err_out:
 
 static void __exit memx_server_exit(void)
 {
+	memx_drain_before_unload();
 	memx_advert_stop();
 	memx_sysfs_exit();
 	memx_close_ports();

@@ -142,6 +142,14 @@ struct memx_srv_stats {
  * @refill_work: tops @reserve up to @reserve_target with GFP_KERNEL.
  * @advert_timer: sends adverts every second, expires reassemblies.
  * @stopping: set at exit before the timer is stopped (READ_ONCE).
+ * @drain_lock: serialises changes of @draining and @unloading (sysfs
+ *	writes, rmmod: process context only), so a drain started by rmmod is
+ *	never stopped by a sysfs write racing with it.
+ * @draining: adverts say MEMX_ADV_DRAINING and no new session is opened
+ *	(OPEN of an unknown client instance is answered MEMX_S_BUSY). Set and
+ *	cleared under @drain_lock, read anywhere with READ_ONCE.
+ * @unloading: rmmod is draining before it unloads: @draining stays set.
+ *	Under @drain_lock.
  * @load_last: frames_in at the previous tick (timer only).
  * @load: frames per second / 16 over the last second (READ_ONCE).
  * @kobj: /sys/kernel/memx_server.
@@ -173,6 +181,9 @@ struct memx_srv {
 
 	struct timer_list advert_timer;
 	bool stopping;
+	spinlock_t drain_lock;		/* see above */
+	bool draining;
+	bool unloading;
 	u64 load_last;
 	u32 load;
 
@@ -189,7 +200,7 @@ struct page *memx_page_get(void);
 void memx_page_free(struct page *page);
 struct memx_session *memx_session_lookup(u32 id);
 void memx_session_put(struct memx_session *s);
-int memx_session_open(const u8 *mac, u32 cli_gen, u32 *id,
+int memx_session_open(const u8 *mac, u32 cli_gen, bool create, u32 *id,
 		      unsigned long *npages);
 void memx_session_close(struct memx_session *s);
 void memx_session_close_all(void);
@@ -221,6 +232,9 @@ void memx_srv_error(struct memx_port *port, const u8 *dst,
 void memx_advert_start(void);
 void memx_advert_stop(void);
 void memx_advert_send(struct memx_port *port, const u8 *dst);
+void memx_advert_all(void);
+int memx_drain_set(bool on);
+void memx_drain_unload(void);
 
 /* sysfs.c */
 int memx_sysfs_init(void);

@@ -221,9 +221,16 @@ static void memx_srv_open(struct memx_port *port, const u8 *src,
 	u32 id;
 	int err;
 
-	err = memx_session_open(src, m->cli_gen, &id, &npages);
+	/*
+	 * Draining: a client that has a session here finds it again (its
+	 * extents are still here until it moved them), a new one is told
+	 * BUSY: it may come back once the drain is stopped, and BUSY is what
+	 * clients already take as "not now" (UNSUPP would mean "never").
+	 */
+	err = memx_session_open(src, m->cli_gen, !READ_ONCE(memx_srv.draining),
+				&id, &npages);
 	if (err) {
-		/* Full (max_sessions) or no memory: both may pass. */
+		/* Full (max_sessions), draining, no memory: all may pass. */
 		memx_srv_error(port, src, m, MEMX_S_BUSY);
 		return;
 	}

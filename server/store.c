@@ -509,6 +509,7 @@ static void memx_reap_work(struct work_struct *work)
  * memx_session_open() - find or create the session of a client instance
  * @mac: the client's MAC address
  * @cli_gen: the client's generation
+ * @create: create it if there is none (false while draining)
  * @id: its id
  * @npages: pages it holds
  *
@@ -516,16 +517,16 @@ static void memx_reap_work(struct work_struct *work)
  * belong to an earlier load of that client (whose pages then stay until
  * the server unloads; clients CLOSE on unload), but also to another sender
  * on that interface, and closing a live session would lose its pages.
- * Return: 0, -EBUSY (max_sessions open), -ENOMEM.
+ * Return: 0, -EBUSY (max_sessions open, or none and !@create), -ENOMEM.
  */
-int memx_session_open(const u8 *mac, u32 cli_gen, u32 *id,
+int memx_session_open(const u8 *mac, u32 cli_gen, bool create, u32 *id,
 		      unsigned long *npages)
 {
 	struct memx_srv *srv = &memx_srv;
 	struct memx_session *s, *ns;
 	int i, free_slot = -1;
 
-	ns = kzalloc(sizeof(*ns), GFP_ATOMIC | __GFP_NOWARN);
+	ns = create ? kzalloc(sizeof(*ns), GFP_ATOMIC | __GFP_NOWARN) : NULL;
 
 	spin_lock_bh(&srv->sess_lock);
 	for (i = 0; i < srv->max_sessions; i++) {
@@ -547,7 +548,7 @@ int memx_session_open(const u8 *mac, u32 cli_gen, u32 *id,
 	if (free_slot < 0 || !ns) {
 		spin_unlock_bh(&srv->sess_lock);
 		kfree(ns);
-		return ns ? -EBUSY : -ENOMEM;
+		return ns || !create ? -EBUSY : -ENOMEM;
 	}
 
 	srv->slot_gen[free_slot]++;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Status in /sys/kernel/memx_server/, read only (clients: root only).
+ * Status in /sys/kernel/memx_server/, read only (clients: root only),
+ * and one control: drain.
  * Removed at rmmod before the ports close, so readers always see live
  * ports; sessions are read under RCU.
  */
@@ -174,6 +175,32 @@ static ssize_t srv_gen_show(struct kobject *kobj, struct kobj_attribute *a,
 
 MEMX_RO(srv_gen);
 
+/*
+ * drain: 1 while draining (clients move their pages away, no new session is
+ * opened), else 0. Root writes 1 to start, 0 to stop (refused with EBUSY
+ * while rmmod drains).
+ */
+static ssize_t drain_show(struct kobject *kobj, struct kobj_attribute *a,
+			  char *buf)
+{
+	return sysfs_emit(buf, "%d\n", READ_ONCE(memx_srv.draining));
+}
+
+static ssize_t drain_store(struct kobject *kobj, struct kobj_attribute *a,
+			   const char *buf, size_t count)
+{
+	bool on;
+	int err;
+
+	err = kstrtobool(buf, &on);
+	if (err)
+		return err;
+	err = memx_drain_set(on);
+	return err ? err : count;
+}
+
+static struct kobj_attribute memx_attr_drain = __ATTR_RW(drain);
+
 /* Module objects and internal counters, "name value" per line */
 static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *a,
 			    char *buf)
@@ -255,6 +282,7 @@ static struct attribute *memx_attrs[] = {
 	&memx_attr_srv_gen.attr,
 	&memx_attr_objects.attr,
 	&memx_attr_ports.attr,
+	&memx_attr_drain.attr,
 	NULL,
 };
 

@@ -162,7 +162,11 @@ struct memx_hdr {
 
 static_assert(sizeof(struct memx_hdr) == 48, "memx_hdr is 48 bytes");
 
-/* Advertisement flags. */
+/*
+ * Advertisement flags. A draining server still serves the sessions it has
+ * (reads, writes, discards, CLOSE) while their clients move their pages
+ * away; it answers OPEN of a new session MEMX_S_BUSY.
+ */
 #define MEMX_ADV_DRAINING	0x01	/* server asks clients to move away */
 
 /**
