@@ -61,6 +61,8 @@ static blk_status_t memx_queue_rq(struct blk_mq_hw_ctx *hctx,
 
 	/* Only swap may use the reserves (memx_client.h). */
 	cmd->gfp = rq->cmd_flags & REQ_SWAP ? MEMX_GFP_SWAP : MEMX_GFP_IO;
+	/* Only our own drain mover sets the driver-private flag. */
+	cmd->mover = !!(rq->cmd_flags & REQ_DRV);
 	cmd->page = pos >> (MEMX_PAGE_SHIFT - SECTOR_SHIFT);
 	nr = bytes >> MEMX_PAGE_SHIFT;
 	if (unlikely((pos & ((MEMX_PAGE_SIZE >> SECTOR_SHIFT) - 1)) ||

@@ -113,6 +113,7 @@ static int __init memx_client_init(void)
 	ret = memx_place_init(d, bytes);
 	if (ret)
 		goto err_free;
+	memx_drain_init(d);
 	ret = memx_servers_init(d, servers);
 	if (ret)
 		goto err_place;
@@ -135,6 +136,7 @@ static int __init memx_client_init(void)
 		pr_err("cannot add the disk (%d)\n", ret);
 		goto err_servers;
 	}
+	memx_drain_start(d);
 	memx_dev = d;
 	pr_info("memx0: %llu bytes (%u extents of %lu KiB) on %s, generation %08x\n",
 		bytes, d->nr_extents, MEMX_EXTENT_PAGES * MEMX_PAGE_SIZE / 1024,
@@ -163,6 +165,7 @@ static void __exit memx_client_exit(void)
 	struct memx_dev *d = memx_dev;
 	struct memx_stats *s = &d->stats;
 
+	memx_drain_stop(d);
 	memx_blk_del(d);
 	memx_servers_stop(d);
 	memx_port_close(&d->port);

@@ -237,6 +237,47 @@ struct memx_stats {
 	atomic64_t sessions_opened;
 	atomic64_t sessions_closed;
 	atomic64_t sessions_lost;
+	atomic64_t drain_moved;
+};
+
+/* memx_drain.gate and .ext when no extent is concerned. */
+#define MEMX_DRAIN_NONE		U32_MAX
+
+/**
+ * struct memx_drain - moving extents off servers that drain
+ *
+ * One extent at a time, by @work: close the gate on it (its requests wait,
+ * as for "no server yet"), wait until none of its requests is in flight,
+ * read it from the old server and write it to the new one through our own
+ * disk (bios with REQ_DRV: memx_cmd.mover), switch its byte, open the gate,
+ * discard it on the old server. See client/drain.c.
+ *
+ * @work: the mover, on memx_dev.wq; moves one extent per run and queues
+ *	itself again while there is more to do.
+ * @ready: the disk is added, bios may be submitted. Set once (READ_ONCE).
+ * @stop: unload: the mover does nothing more (READ_ONCE).
+ * @gate: the extent whose requests (other than the mover's) wait, or
+ *	MEMX_DRAIN_NONE. Written by @work only (WRITE_ONCE, then a full
+ *	barrier); read in memx_req_issue() under memx_cmd.lock (READ_ONCE).
+ * @ext: the extent the mover's requests are about, or MEMX_DRAIN_NONE.
+ * @route: where the mover's requests on @ext go (slot + 1). @ext and
+ *	@route are written by @work before it submits bios, read on the I/O
+ *	path (READ_ONCE).
+ * Fields below: @work only.
+ * @pages: MEMX_EXTENT_PAGES pages holding the extent being moved, or NULL.
+ * @cursor: where the next search for an extent to move starts.
+ * @warned: "no server can take it" was logged (reset by a move).
+ */
+struct memx_drain {
+	struct work_struct work;
+	bool ready;
+	bool stop;
+	u32 gate;
+	u32 ext;
+	u8 route;
+	struct page **pages;
+	u32 cursor;
+	bool warned;
 };
 
 /**
@@ -264,6 +305,7 @@ struct memx_stats {
  *	becomes so, cleared by a placement that succeeds MEMX_FULL_CLEAR after
  *	the last ENOSPC). READ/WRITE_ONCE.
  * @full_last: jiffies of the last ENOSPC for want of a server. READ/WRITE_ONCE.
+ * @drain: the mover of extents off draining servers (its own rules).
  * @stats: counters.
  */
 struct memx_dev {
@@ -287,6 +329,7 @@ struct memx_dev {
 	bool full;
 	unsigned long full_last;
 	unsigned long last_rx;
+	struct memx_drain drain;
 	struct memx_stats stats;
 };
 
@@ -309,6 +352,9 @@ enum memx_cmd_state {
  *	DISCARD covers one extent's part of its request at a time.
  * @tries: retransmissions so far.
  * @gfp: MEMX_GFP_SWAP for swap I/O (REQ_SWAP), else MEMX_GFP_IO.
+ * @mover: a request of the drain mover (REQ_DRV): it passes the gate and
+ *	goes where memx_drain.route says (struct memx_drain). Set by
+ *	queue_rq before the request is issued.
  * @session, @srv_gen: the session it was sent on.
  * @seq: sequence number, assigned when first sent, kept on retransmission.
  * @page: first page.
@@ -341,6 +387,7 @@ struct memx_cmd {
 	u16 nr;
 	u16 tries;
 	gfp_t gfp;
+	bool mover;
 	u32 session;
 	u32 srv_gen;
 	u64 seq;
@@ -396,7 +443,33 @@ bool memx_server_used(const struct memx_server *srv);
 bool memx_server_alive(const struct memx_server *srv);
 bool memx_server_dead(const struct memx_server *srv);
 bool memx_server_gone(struct memx_dev *d, const struct memx_server *srv);
+void memx_server_close_drained(struct memx_dev *d, struct memx_server *srv);
 extern const struct memx_port_ops memx_client_port_ops;
+
+/* drain.c */
+void memx_drain_init(struct memx_dev *d);
+void memx_drain_start(struct memx_dev *d);
+void memx_drain_stop(struct memx_dev *d);
+void memx_drain_kick(struct memx_dev *d);
+u64 memx_drain_pending(struct memx_dev *d);
+
+/* Requests on the extent being moved wait (the mover's own pass). */
+static inline bool memx_drain_gated(struct memx_dev *d,
+				    const struct memx_cmd *cmd)
+{
+	return !cmd->mover &&
+	       cmd->page >> MEMX_EXTENT_SHIFT == READ_ONCE(d->drain.gate);
+}
+
+/* Where a request goes: its extent's byte, or the mover's route. */
+static inline u8 memx_drain_route(struct memx_dev *d,
+				  const struct memx_cmd *cmd)
+{
+	if (unlikely(cmd->mover) &&
+	    cmd->page >> MEMX_EXTENT_SHIFT == READ_ONCE(d->drain.ext))
+		return READ_ONCE(d->drain.route);
+	return READ_ONCE(d->extents[cmd->page >> MEMX_EXTENT_SHIFT]);
+}
 
 /* place.c */
 int memx_place_init(struct memx_dev *d, u64 size);
@@ -405,6 +478,12 @@ u8 memx_place_get(struct memx_dev *d, u64 page);
 int memx_place_extent(struct memx_dev *d, u64 page);
 void memx_place_reset(struct memx_dev *d, u64 page, u8 expect);
 void memx_place_lose(struct memx_dev *d, struct memx_server *srv);
+struct memx_server *memx_place_move_target(struct memx_dev *d,
+					   struct memx_server *from,
+					   u32 *srv_gen, u32 *session);
+bool memx_place_move(struct memx_dev *d, u32 ext, struct memx_server *from,
+		     struct memx_server *to, u32 srv_gen, u32 session);
+bool memx_place_holds(struct memx_dev *d, struct memx_server *srv);
 
 /* sysfs.c */
 extern const struct attribute_group *memx_attr_groups[];

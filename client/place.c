@@ -212,3 +212,115 @@ void memx_place_lose(struct memx_dev *d, struct memx_server *srv)
 			srv->mac, lost);
 	}
 }
+
+/**
+ * memx_place_move_target() - a server to move an extent of @from to
+ * @d: the device
+ * @from: the draining server the extent is on
+ * @srv_gen: set to the chosen server's generation
+ * @session: set to our session there
+ *
+ * The alive, open, non-draining server with the most room, if it has room
+ * for a whole extent; that room is taken (->placed) until its next advert.
+ * The mover writes there on the session returned and gives the extent to
+ * it only if that session is still the current one (memx_place_move()).
+ * Return: the server, or NULL if none can take the extent.
+ */
+struct memx_server *memx_place_move_target(struct memx_dev *d,
+					   struct memx_server *from,
+					   u32 *srv_gen, u32 *session)
+{
+	struct memx_server *best = NULL;
+	s64 best_room = 0;
+	unsigned int i;
+
+	for (i = 0; i < MEMX_MAX_SERVERS; i++) {
+		struct memx_server *srv = &d->servers[i];
+		s64 room;
+
+		if (srv == from || !memx_server_used(srv))
+			continue;
+		spin_lock_bh(&srv->lock);
+		room = (s64)srv->free - (s64)srv->placed;
+		if (srv->state == MEMX_SRV_OPEN && !srv->draining &&
+		    !srv->losing && memx_server_alive(srv) &&
+		    room >= MEMX_EXTENT_PAGES && room > best_room) {
+			best = srv;
+			best_room = room;
+		}
+		spin_unlock_bh(&srv->lock);
+	}
+	if (!best)
+		return NULL;
+	spin_lock_bh(&best->lock);
+	if (best->state != MEMX_SRV_OPEN) {
+		spin_unlock_bh(&best->lock);
+		return NULL;
+	}
+	best->placed += MEMX_EXTENT_PAGES;
+	*srv_gen = best->srv_gen;
+	*session = best->session;
+	spin_unlock_bh(&best->lock);
+	return best;
+}
+
+/**
+ * memx_place_move() - give extent @ext, copied from @from, to @to
+ * @d: the device
+ * @ext: the extent
+ * @from: the server it was copied from
+ * @to: the server it was copied to
+ * @srv_gen: @to's generation when the copy was written
+ * @session: our session on @to when the copy was written
+ *
+ * Only if the extent is still on @from (not lost, not discarded whole
+ * meanwhile) and the session the copy went to is still @to's current one:
+ * a session lost since has lost the copy, and its extents may have been
+ * marked lost already without this one.
+ * Return: true when the extent now names @to.
+ */
+bool memx_place_move(struct memx_dev *d, u32 ext, struct memx_server *from,
+		     struct memx_server *to, u32 srv_gen, u32 session)
+{
+	bool moved = false;
+
+	spin_lock_bh(&d->place_lock);
+	if (d->extents[ext] != from->slot + 1)
+		goto out;
+	spin_lock(&to->lock);
+	if (to->state == MEMX_SRV_OPEN && to->srv_gen == srv_gen &&
+	    to->session == session) {
+		to->extents++;
+		moved = true;
+	}
+	spin_unlock(&to->lock);
+	if (!moved)
+		goto out;
+	spin_lock(&from->lock);
+	if (from->extents)
+		from->extents--;
+	spin_unlock(&from->lock);
+	WRITE_ONCE(d->extents[ext], to->slot + 1);
+out:
+	spin_unlock_bh(&d->place_lock);
+	return moved;
+}
+
+/*
+ * Does any extent name @srv? Process context: the whole table is read, a
+ * batch at a time; the caller rechecks under the locks what it acts on.
+ */
+bool memx_place_holds(struct memx_dev *d, struct memx_server *srv)
+{
+	u8 v = srv->slot + 1;
+	u32 ext;
+
+	might_sleep();
+	for (ext = 0; ext < d->nr_extents; ext++) {
+		if (READ_ONCE(d->extents[ext]) == v)
+			return true;
+		if (!((ext + 1) % MEMX_LOSE_BATCH))
+			cond_resched();
+	}
+	return false;
+}

@@ -275,7 +275,7 @@ static bool memx_req_issue(struct memx_dev *d, struct memx_cmd *cmd,
 
 	lockdep_assert_held(&cmd->lock);
 again:
-	v = memx_place_get(d, cmd->page);
+	v = memx_drain_route(d, cmd);
 	if (cmd->state == MEMX_CMD_INFLIGHT && v != cmd->slot + 1) {
 		/*
 		 * Since it was sent, its extent was lost, or discarded as a
@@ -290,6 +290,12 @@ again:
 		cmd->tries = 0;
 		cmd->done = 0;
 	}
+	/*
+	 * Its extent is being moved (drain.c): not sent until it is done.
+	 * One in flight already goes on; the mover waits for it.
+	 */
+	if (cmd->state != MEMX_CMD_INFLIGHT && memx_drain_gated(d, cmd))
+		goto wait;
 	if (v == MEMX_EXT_LOST) {
 		if (cmd->op == MEMX_T_DISCARD &&
 		    memx_req_whole_extent(d, cmd)) {
@@ -341,7 +347,7 @@ again:
 	 * OPEN here (struct memx_server, ->losing), so a byte still naming
 	 * it now belongs to its current session.
 	 */
-	if (memx_place_get(d, cmd->page) != v) {
+	if (memx_drain_route(d, cmd) != v) {
 		spin_unlock(&srv->lock);
 		if (++rounds < 4)
 			goto again;
@@ -584,6 +590,12 @@ void memx_req_start(struct request *rq)
 
 	atomic64_inc(&d->stats.rq_started);
 	spin_lock_bh(&cmd->lock);
+	/*
+	 * Started (blk_mq_start_request()) before the drain gate is read:
+	 * pairs with the barrier between closing the gate and walking the
+	 * started requests (drain.c).
+	 */
+	smp_mb__after_spinlock();
 	cmd->state = MEMX_CMD_IDLE;
 	cmd->tries = 0;
 	cmd->done = 0;

@@ -232,12 +232,41 @@ static void memx_server_reset(struct memx_dev *d, struct memx_server *srv,
 	}
 }
 
-/* May an OPEN go to @srv now? */
+/* May an OPEN go to @srv now? Not while it drains: it would refuse. */
 static bool memx_server_may_open(struct memx_dev *d, struct memx_server *srv)
 {
 	lockdep_assert_held(&srv->lock);
-	return srv->state == MEMX_SRV_NEW && !srv->losing &&
+	return srv->state == MEMX_SRV_NEW && !srv->losing && !srv->draining &&
 	       !READ_ONCE(d->stopping);
+}
+
+/**
+ * memx_server_close_drained() - close our session on a drained server
+ * @d: the device
+ * @srv: a draining server the mover found none of our extents on
+ *
+ * Under place_lock, so no extent is placed there meanwhile (none is placed
+ * on a draining server anyway), and only while it still drains and its
+ * count of our extents is 0. The CLOSE's ACK takes it back to NEW (not
+ * CLOSED, which is for unload): once the drain stops, it is opened again.
+ */
+void memx_server_close_drained(struct memx_dev *d, struct memx_server *srv)
+{
+	bool closing = false;
+
+	spin_lock_bh(&d->place_lock);
+	spin_lock(&srv->lock);
+	if (srv->state == MEMX_SRV_OPEN && srv->draining && !srv->extents &&
+	    !READ_ONCE(d->stopping)) {
+		srv->state = MEMX_SRV_CLOSING;
+		memx_server_send_ctrl(d, srv, MEMX_T_CLOSE);
+		closing = true;
+	}
+	spin_unlock(&srv->lock);
+	spin_unlock_bh(&d->place_lock);
+	if (closing)
+		pr_info("server %pM drained: closing our session %08x\n",
+			srv->mac, srv->session);
 }
 
 /* After a reset: mark @srv's extents lost, then open a new session. */
@@ -300,8 +329,8 @@ static void memx_advert_rx(struct memx_dev *d, struct memx_server *srv,
 			   const u8 *src)
 {
 	struct memx_advert_info info;
+	bool restarted = false, drain = false;
 	struct memx_advert a;
-	bool restarted = false;
 
 	if (m->payload_len < sizeof(a) ||
 	    skb_copy_bits(skb, MEMX_HDR_LEN, &a, sizeof(a)) ||
@@ -317,8 +346,9 @@ static void memx_advert_rx(struct memx_dev *d, struct memx_server *srv,
 	}
 
 	spin_lock_bh(&srv->lock);
-	if (srv->srv_gen != m->srv_gen &&
-	    srv->state != MEMX_SRV_CLOSING && srv->state != MEMX_SRV_CLOSED) {
+	/* A drained server's CLOSE in flight: it restarted, session gone. */
+	if (srv->srv_gen != m->srv_gen && srv->state != MEMX_SRV_CLOSED &&
+	    (srv->state != MEMX_SRV_CLOSING || !READ_ONCE(d->stopping))) {
 		restarted = srv->srv_gen != 0;
 		memx_server_reset(d, srv, m->srv_gen, restarted);
 	}
@@ -327,7 +357,12 @@ static void memx_advert_rx(struct memx_dev *d, struct memx_server *srv,
 	srv->placed = 0;
 	srv->load = info.load;
 	srv->mtu = info.mtu;
+	if (!srv->draining && (info.flags & MEMX_ADV_DRAINING) &&
+	    srv->state == MEMX_SRV_OPEN)
+		pr_info("server %pM is draining: moving our extents away\n",
+			srv->mac);
 	WRITE_ONCE(srv->draining, info.flags & MEMX_ADV_DRAINING);
+	drain = srv->draining && srv->state == MEMX_SRV_OPEN;
 	WRITE_ONCE(srv->last_advert, jiffies);
 	WRITE_ONCE(srv->last_heard, jiffies);
 	if (memx_server_may_open(d, srv) &&
@@ -338,6 +373,8 @@ static void memx_advert_rx(struct memx_dev *d, struct memx_server *srv,
 	if (restarted)
 		pr_warn("server %pM restarted (generation %08x)\n", srv->mac,
 			m->srv_gen);
+	if (drain)
+		memx_drain_kick(d);
 }
 
 /* ACK or ERROR to our OPEN or CLOSE. */
@@ -382,8 +419,17 @@ static void memx_ctrl_rx(struct memx_dev *d, struct memx_server *srv,
 		pr_info("server %pM: session %08x open\n", srv->mac, m->session);
 		break;
 	case MEMX_SRV_CLOSING:
-		srv->state = MEMX_SRV_CLOSED;
 		atomic64_inc(&d->stats.sessions_closed);
+		srv->pages_held = 0;
+		if (READ_ONCE(d->stopping)) {
+			srv->state = MEMX_SRV_CLOSED;
+			break;
+		}
+		/* A drained server: open again once it stops draining. */
+		srv->state = MEMX_SRV_NEW;
+		srv->session = 0;
+		srv->open_sent = jiffies;
+		pr_info("server %pM: session closed\n", srv->mac);
 		break;
 	default:
 		break;
@@ -492,6 +538,10 @@ static void memx_hk_timer(struct timer_list *t)
 			if (memx_server_may_open(d, srv) &&
 			    time_after(jiffies, srv->open_sent + HZ / 2))
 				memx_server_send_ctrl(d, srv, MEMX_T_OPEN);
+			/* A drained server's CLOSE, until acknowledged. */
+			if (srv->state == MEMX_SRV_CLOSING)
+				memx_server_send_ctrl_seq(d, srv, MEMX_T_CLOSE,
+							  true);
 		}
 		spin_unlock_bh(&srv->lock);
 	}

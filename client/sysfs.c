@@ -101,7 +101,18 @@ static struct memx_stat_attr memx_stat_attrs[] = {
 	  offsetof(struct memx_stats, lost_extents) },
 	{ __ATTR(tx_failed, 0444, memx_stat_show, NULL),
 	  offsetof(struct memx_stats, tx_failed) },
+	{ __ATTR(drain_moved, 0444, memx_stat_show, NULL),
+	  offsetof(struct memx_stats, drain_moved) },
 };
+
+/* Extents still on draining servers (drain_moved: those moved off). */
+static ssize_t drain_pending_show(struct device *dev,
+				  struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%llu\n",
+			  memx_drain_pending(memx_sysfs_dev(dev)));
+}
+static DEVICE_ATTR_RO(drain_pending);
 
 static ssize_t malformed_show(struct device *dev,
 			      struct device_attribute *attr, char *buf)
@@ -153,6 +164,8 @@ static struct attribute *memx_attrs[] = {
 	&memx_stat_attrs[4].attr.attr,
 	&memx_stat_attrs[5].attr.attr,
 	&memx_stat_attrs[6].attr.attr,
+	&memx_stat_attrs[7].attr.attr,
+	&dev_attr_drain_pending.attr,
 	&dev_attr_malformed.attr,
 	&dev_attr_inflight.attr,
 	&dev_attr_objects.attr,
