@@ -84,6 +84,8 @@ memx_stop
 # (b) server unloaded
 memx_start 128M 192M 1500 io_timeout=10
 fio_bg
+# an abrupt unload: rmmod would otherwise drain first (drain_timeout)
+echo 0 >/sys/module/memx_server/parameters/drain_timeout
 fault "rmmod" timeout 60 rmmod memx_server || memx_fail "rmmod memx_server during I/O"
 fio_wait_eio "server unloaded"
 timeout 60 rmmod memx_client || memx_fail "client did not unload after the server left"

@@ -1,0 +1,200 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+#
+# Live server drain (issue 3, test 5), in four guests on one bridge
+# (vm/cluster.sh): servers s1..s3 of 128 MiB each and a client.
+#
+#  1. fio writes 48 MiB of random 4k blocks (crc32c verify headers), then
+#     reads them back and verifies; while it writes, s2 is drained through
+#     /sys/kernel/memx_server/drain. fio sees no error; the client moves
+#     all of s2's extents away (drain_moved > 0, drain_pending 0), closes
+#     its session there, and s2 ends with used_pages 0; a second fio pass
+#     verifies every block again.
+#  2. rmmod of s3 while it holds pages and fio verifies: rmmod drains s3
+#     first (its extents go to s1, the only server not draining), returns
+#     within 20 s (drain_timeout is 30), and fio verifies every block.
+# At the end s2's rmmod returns within 5 s (nothing held). Each guest
+# checks its dmesg and its module's counters after unload.
+#
+# On the host: boots the four guests; in each guest runs this script as
+# "test_drain_01.sh server|client".
+# memx-timeout: 600
+
+. "$(dirname "$0")/lib.sh"
+
+role=${1:-host}
+if ! memx_in_guest; then
+	kver=$("$MEMX_ST/vm/kernels.sh" --newest | tail -n1 | cut -d' ' -f1)
+	[ -n "$kver" ] || memx_skip "no kernel with headers (run make deps)"
+	dir=${MEMX_LOGDIR:-$MEMX_TOP/build/logs}/drain_01-$kver
+	rm -rf "$dir"
+	mkdir -p "$dir"
+	echo "# drain_01: $kver, 3 servers and a client, logs in $dir"
+	rc=0
+	me="$MEMX_ST/test_drain_01.sh"
+	"$MEMX_ST/vm/cluster.sh" -k "$kver" -d "$dir" -C 512M -t 600 \
+		-S 512M -s "$me server" -s "$me server" -s "$me server" \
+		-c "$me client" || rc=$?
+	sed 's/^\([^#]\)/# client: \1/' "$dir/client.out"
+	for s in server server2 server3; do
+		sed "s/^\([^#]\)/# $s: \1/" "$dir/$s.out" |
+			grep -E 'FAIL|unbalanced|dmesg|unloaded|passed|used|drain|rmmod' || true
+	done
+	case $rc in
+	0 | 4) exit "$rc" ;;
+	124) echo "# drain_01: a guest timed out" ;;
+	125) echo "# drain_01: a guest panicked:"
+	     grep -h -A25 -m1 -E 'Kernel panic|Oops|BUG:' "$dir"/*.console | sed 's/^/#   /' ;;
+	esac
+	exit 1
+fi
+
+memx_setup "$@"
+ifc=$(ip -o link | awk -v m="$MEMX_NIC_MAC" 'index($0, m) { sub(":", "", $2); print $2; exit }')
+[ -n "$ifc" ] || memx_fail "no NIC with MAC $MEMX_NIC_MAC"
+ip link set "$ifc" up
+done_=$MEMX_SHARE/client.done
+
+if [ "$role" = server ]; then
+	i=$MEMX_SERVER_INDEX
+	memx_server_load "$ifc" 128M
+	memx_log "s$i serving 128M on $ifc ($MEMX_NIC_MAC)"
+	drained=0
+	while [ ! -e "$done_" ]; do
+		if [ "$drained" = 0 ] && [ -e "$MEMX_SHARE/drain$i" ]; then
+			echo 1 >"$MEMX_SYS_SRV/drain"
+			[ "$(memx_cnt "$MEMX_SYS_SRV/drain")" = 1 ] || memx_fail "s$i: drain reads $(cat "$MEMX_SYS_SRV/drain")"
+			memx_log "s$i: draining, used_pages $(memx_cnt "$MEMX_SYS_SRV/used_pages")"
+			drained=1
+		fi
+		if [ "$drained" = 1 ] && [ "$(memx_cnt "$MEMX_SYS_SRV/used_pages")" = 0 ] &&
+		   [ "$(memx_cnt "$MEMX_SYS_SRV/sessions")" = 0 ]; then
+			memx_log "s$i: drained, used_pages 0, no session"
+			touch "$MEMX_SHARE/drained$i"
+			drained=2
+		fi
+		if [ -e "$MEMX_SHARE/rmmod$i" ]; then
+			used=$(memx_cnt "$MEMX_SYS_SRV/used_pages")
+			t0=$(date +%s%N)
+			timeout 60 rmmod memx_server || memx_fail "s$i: rmmod failed"
+			ms=$((($(date +%s%N) - t0) / 1000000))
+			memx_log "s$i: rmmod with $used pages held returned in $ms ms"
+			memx_dmesg | grep -E 'memx_server: unload' | sed 's/^/# /'
+			memx_dmesg | grep -q 'memx_server: unload: drained' ||
+				memx_fail "s$i: rmmod did not drain"
+			echo "$ms" >"$MEMX_SHARE/rmmod$i.ms"
+			while [ ! -e "$done_" ]; do sleep 0.5; done
+			memx_pass
+		fi
+		sleep 0.2
+	done
+	used=$(memx_cnt "$MEMX_SYS_SRV/used_pages")
+	memx_log "s$i: used_pages $used at the end"
+	if [ "$drained" != 0 ]; then
+		[ "$used" = 0 ] || memx_fail "s$i: drained, but used_pages $used"
+		t0=$(date +%s%N)
+		timeout 60 rmmod memx_server || memx_fail "s$i: rmmod failed"
+		ms=$((($(date +%s%N) - t0) / 1000000))
+		memx_log "s$i: rmmod of the drained server returned in $ms ms"
+		[ "$ms" -le 5000 ] || memx_fail "s$i: rmmod took $ms ms"
+	fi
+	memx_pass
+fi
+
+memx_defer "touch $done_"
+mac() { echo "$MEMX_SERVER_MACS" | cut -d' ' -f"$1"; }
+# a column of the client's servers line for server $1: 2 state,
+# 7 extents, 8 pages held
+col() { awk -v m="$(mac "$1")" -v c="$2" '$1 == m { print $c }' "$MEMX_SYS_CLI/servers"; }
+nstate() { awk -v s="$1" '$2 == s { n++ } END { print n + 0 }' "$MEMX_SYS_CLI/servers"; }
+wait_for() { # seconds, description, condition...
+	local tmo=$1 what=$2 i
+
+	shift 2
+	for ((i = 0; i < tmo * 2; i++)); do
+		"$@" && return 0
+		sleep 0.5
+	done
+	memx_fail "$what not after ${tmo}s: $(tr '\n' '|' <"$MEMX_SYS_CLI/servers")"
+}
+servers() { memx_log "servers: $(tr '\n' '|' <"$MEMX_SYS_CLI/servers")"; }
+
+# fio over the first 48 MiB: random 4k writes with crc32c headers, then
+# the verify; "verify" alone reads back and checks what the first wrote
+FIO_ARGS=(--name=drain --filename=/dev/memx0 --rw=randwrite --bs=4k
+	--size=48M --direct=1 --ioengine=libaio --iodepth=16 --randseed=4242
+	--verify=crc32c --do_verify=1 --verify_fatal=1 --verify_dump=0)
+fio_bg() { # log [extra args]
+	local log=$1
+
+	shift
+	fio "${FIO_ARGS[@]}" "$@" --output="$log" >/dev/null 2>&1 &
+	FIO=$!
+}
+fio_wait() { # what log [seconds]
+	local what=$1 log=$2 tmo=${3:-240} i rc=0
+
+	for ((i = 0; i < tmo * 2; i++)); do
+		kill -0 "$FIO" 2>/dev/null || break
+		sleep 0.5
+	done
+	if kill -0 "$FIO" 2>/dev/null; then
+		kill -9 "$FIO"
+		memx_fail "$what: fio still running after $tmo s"
+	fi
+	wait "$FIO" || rc=$?
+	if [ "$rc" != 0 ] || grep -qE 'err= *[1-9]|verify: bad|Input/output error' "$log"; then
+		sed 's/^/# /' "$log" | tail -n 30
+		memx_fail "$what: fio failed (rc $rc)"
+	fi
+	memx_log "$what: fio ok, $(grep -E '^ *(read|write):' "$log" | tr -s ' ' | tr '\n' ' ')"
+}
+writes() { awk '{ print $5 }' /sys/block/memx0/stat; }
+
+memx_client_load "$ifc" 256M io_timeout=30
+three_alive() { [ "$(nstate alive)" = 3 ]; }
+wait_for 60 "three servers alive" three_alive
+servers
+
+# 1. drain s2 while fio writes
+fio_bg /tmp/drain1.fio
+for ((i = 0; i < 240; i++)); do
+	[ "$(writes)" -ge 2048 ] && break
+	kill -0 "$FIO" 2>/dev/null || break
+	sleep 0.5
+done
+[ "$(writes)" -ge 2048 ] || memx_fail "fio completed only $(writes) writes"
+ext2=$(col 2 7)
+[ "$ext2" -gt 0 ] || memx_fail "s2 holds none of our extents before the drain"
+memx_log "draining s2 ($ext2 extents, $(col 2 8) pages) after $(writes) writes"
+touch "$MEMX_SHARE/drain2"
+fio_wait "write+verify during the drain of s2" /tmp/drain1.fio
+s2_empty() { [ "$(col 2 7)" = 0 ] && [ "$(memx_cnt "$MEMX_SYS_CLI/drain_pending")" = 0 ]; }
+wait_for 120 "s2 empty" s2_empty
+s2_drained() { [ -e "$MEMX_SHARE/drained2" ]; }
+wait_for 60 "s2 reporting used_pages 0" s2_drained
+moved=$(memx_cnt "$MEMX_SYS_CLI/drain_moved")
+[ "$moved" -ge "$ext2" ] || memx_fail "drain_moved $moved < $ext2 extents s2 held"
+servers
+memx_log "s2 drained: $moved extents moved, s2 holds $(col 2 8) pages for us"
+fio_bg /tmp/drain2.fio --verify_only
+fio_wait "verify after the drain" /tmp/drain2.fio
+
+# 2. rmmod s3 while it holds pages and fio verifies
+ext3=$(col 3 7)
+[ "$ext3" -gt 0 ] || memx_fail "s3 holds none of our extents"
+fio_bg /tmp/drain3.fio --verify_only --loops=2
+touch "$MEMX_SHARE/rmmod3"
+s3_gone() { [ -e "$MEMX_SHARE/rmmod3.ms" ]; }
+wait_for 90 "rmmod of s3" s3_gone
+ms=$(cat "$MEMX_SHARE/rmmod3.ms")
+[ "$ms" -le 20000 ] || memx_fail "rmmod of s3 took $ms ms"
+fio_wait "verify during the rmmod of s3" /tmp/drain3.fio
+[ "$(col 3 7)" = 0 ] || memx_fail "s3 still holds $(col 3 7) of our extents"
+servers
+memx_log "s3 unloaded in $ms ms after its $ext3 extents moved; drain_moved $(memx_cnt "$MEMX_SYS_CLI/drain_moved")"
+fio_bg /tmp/drain4.fio --verify_only
+fio_wait "verify after the rmmod of s3" /tmp/drain4.fio
+errs=$(memx_cnt "$MEMX_SYS_CLI/errors")
+[ "$errs" = 0 ] || memx_fail "the client counted $errs failed requests"
+memx_pass
