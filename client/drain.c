@@ -142,6 +142,29 @@ static int memx_drain_discard(struct memx_dev *d, u32 ext, u64 first, u32 nr,
 	return memx_drain_batch_wait(&b);
 }
 
+/* Attempts at the discard that frees a copy no longer wanted. */
+#define MEMX_DRAIN_DISCARD_TRIES	3
+
+/*
+ * Free a copy of @ext that is not the extent's any more. If that keeps
+ * failing, the pages stay on that server until our session there closes,
+ * and a later first placement of @ext there would find them: say so.
+ */
+static void memx_drain_drop(struct memx_dev *d, u32 ext, u64 first, u32 nr,
+			    u8 v)
+{
+	unsigned int i;
+	int ret = 0;
+
+	for (i = 0; i < MEMX_DRAIN_DISCARD_TRIES; i++) {
+		ret = memx_drain_discard(d, ext, first, nr, v);
+		if (!ret)
+			return;
+	}
+	pr_warn_ratelimited("drain: extent %u left on %pM: discard failed (%d)\n",
+			    ext, d->servers[v - 1].mac, ret);
+}
+
 static int memx_drain_read(struct memx_dev *d, u32 ext, u64 first, u32 nr,
 			   u8 v)
 {
@@ -310,15 +333,15 @@ static int memx_drain_move(struct memx_dev *d, u32 ext,
 	}
 	atomic64_inc(&d->stats.drain_moved);
 	dr->warned = false;
-	/* Free its pages on @from now; a failure leaves them to CLOSE. */
-	memx_drain_discard(d, ext, first, nr, vfrom);
+	/* Free its pages on @from now (CLOSE frees what is left). */
+	memx_drain_drop(d, ext, first, nr, vfrom);
 	memx_drain_route_to(d, MEMX_DRAIN_NONE, MEMX_EXT_UNPLACED);
 	return 0;
 
 undo:
 	WRITE_ONCE(dr->gate, MEMX_DRAIN_NONE);
 	/* Nothing of it may stay on @to: it may come back there later. */
-	memx_drain_discard(d, ext, first, nr, vto);
+	memx_drain_drop(d, ext, first, nr, vto);
 	memx_drain_route_to(d, MEMX_DRAIN_NONE, MEMX_EXT_UNPLACED);
 	return ret;
 open:

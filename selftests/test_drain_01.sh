@@ -4,7 +4,7 @@
 # Live server drain (issue 3, test 5), in four guests on one bridge
 # (vm/cluster.sh): servers s1..s3 of 128 MiB each and a client.
 #
-#  1. fio writes 48 MiB of random 4k blocks (crc32c verify headers), then
+#  1. fio writes 32 MiB of random 4k blocks (crc32c verify headers), then
 #     reads them back and verifies; while it writes, s2 is drained through
 #     /sys/kernel/memx_server/drain. fio sees no error; the client moves
 #     all of s2's extents away (drain_moved > 0, drain_pending 0), closes
@@ -12,7 +12,8 @@
 #     verifies every block again.
 #  2. rmmod of s3 while it holds pages and fio verifies: rmmod drains s3
 #     first (its extents go to s1, the only server not draining), returns
-#     within 20 s (drain_timeout is 30), and fio verifies every block.
+#     before drain_timeout (30 s) with nothing left, and fio verifies
+#     every block.
 # At the end s2's rmmod returns within 5 s (nothing held). Each guest
 # checks its dmesg and its module's counters after unload.
 #
@@ -119,10 +120,10 @@ wait_for() { # seconds, description, condition...
 }
 servers() { memx_log "servers: $(tr '\n' '|' <"$MEMX_SYS_CLI/servers")"; }
 
-# fio over the first 48 MiB: random 4k writes with crc32c headers, then
+# fio over the first 32 MiB: random 4k writes with crc32c headers, then
 # the verify; "verify" alone reads back and checks what the first wrote
 FIO_ARGS=(--name=drain --filename=/dev/memx0 --rw=randwrite --bs=4k
-	--size=48M --direct=1 --ioengine=libaio --iodepth=16 --randseed=4242
+	--size=32M --direct=1 --ioengine=libaio --iodepth=16 --randseed=4242
 	--verify=crc32c --do_verify=1 --verify_fatal=1 --verify_dump=0)
 fio_bg() { # log [extra args]
 	local log=$1
@@ -159,11 +160,11 @@ servers
 # 1. drain s2 while fio writes
 fio_bg /tmp/drain1.fio
 for ((i = 0; i < 240; i++)); do
-	[ "$(writes)" -ge 2048 ] && break
+	[ "$(writes)" -ge 1536 ] && break
 	kill -0 "$FIO" 2>/dev/null || break
 	sleep 0.5
 done
-[ "$(writes)" -ge 2048 ] || memx_fail "fio completed only $(writes) writes"
+[ "$(writes)" -ge 1536 ] || memx_fail "fio completed only $(writes) writes"
 ext2=$(col 2 7)
 [ "$ext2" -gt 0 ] || memx_fail "s2 holds none of our extents before the drain"
 memx_log "draining s2 ($ext2 extents, $(col 2 8) pages) after $(writes) writes"
@@ -188,7 +189,7 @@ touch "$MEMX_SHARE/rmmod3"
 s3_gone() { [ -e "$MEMX_SHARE/rmmod3.ms" ]; }
 wait_for 90 "rmmod of s3" s3_gone
 ms=$(cat "$MEMX_SHARE/rmmod3.ms")
-[ "$ms" -le 20000 ] || memx_fail "rmmod of s3 took $ms ms"
+[ "$ms" -le 29000 ] || memx_fail "rmmod of s3 took $ms ms"
 fio_wait "verify during the rmmod of s3" /tmp/drain3.fio
 [ "$(col 3 7)" = 0 ] || memx_fail "s3 still holds $(col 3 7) of our extents"
 servers
