@@ -55,14 +55,21 @@ static blk_status_t memx_queue_rq(struct blk_mq_hw_ctx *hctx,
 	case REQ_OP_WRITE_ZEROES:
 		cmd->op = MEMX_T_DISCARD;
 		break;
+	case REQ_OP_DRV_IN:
+	case REQ_OP_DRV_OUT:
+		/* The drain mover's: it filled the pdu (drain.c). */
+		if (unlikely(!cmd->mover || !cmd->nr ||
+			     cmd->page + cmd->nr > d->nr_pages))
+			goto bad;
+		memx_req_start(rq);
+		return BLK_STS_OK;
 	default:
 		return BLK_STS_NOTSUPP;
 	}
 
 	/* Only swap may use the reserves (memx_client.h). */
 	cmd->gfp = rq->cmd_flags & REQ_SWAP ? MEMX_GFP_SWAP : MEMX_GFP_IO;
-	/* Only our own drain mover sets the driver-private flag. */
-	cmd->mover = !!(rq->cmd_flags & REQ_DRV);
+	cmd->mover = false;
 	cmd->page = pos >> (MEMX_PAGE_SHIFT - SECTOR_SHIFT);
 	nr = bytes >> MEMX_PAGE_SHIFT;
 	if (unlikely((pos & ((MEMX_PAGE_SIZE >> SECTOR_SHIFT) - 1)) ||
@@ -201,7 +208,9 @@ int memx_blk_init(struct memx_dev *d, unsigned int nr_queues,
 
 	d->tag_set.ops = &memx_mq_ops;
 	d->tag_set.nr_hw_queues = nr_queues;
-	d->tag_set.queue_depth = depth;
+	/* The drain mover's requests have tags of their own. */
+	d->tag_set.queue_depth = depth + MEMX_DRAIN_TAGS;
+	d->tag_set.reserved_tags = MEMX_DRAIN_TAGS;
 	d->tag_set.numa_node = NUMA_NO_NODE;
 	d->tag_set.cmd_size = sizeof(struct memx_cmd);
 	d->tag_set.flags = BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_NO_SCHED;

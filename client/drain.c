@@ -12,9 +12,10 @@
  *     io_timeout). Requests already in flight to A finish first: the
  *     mover waits until a walk of the started requests finds none in
  *     flight on E (each looked at under its lock).
- *  3. The mover reads E from A and writes it to B through our own disk:
- *     bios marked REQ_DRV (memx_cmd.mover), which pass the gate and go
- *     where memx_drain.route says. On B it first discards the whole
+ *  3. The mover reads E from A and writes it to B through our own queue:
+ *     driver-private requests on reserved tags (memx_cmd.mover), which
+ *     pass the gate and go where memx_drain.route says, sixteen pages
+ *     each, in parallel. On B it first discards the whole
  *     extent (nothing stale of an earlier stay of E there survives), then
  *     writes the pages that are not all zeroes (those read as zeroes
  *     without being stored).
@@ -35,11 +36,14 @@
  * either the walk finds it started and waits for its lock (it then sees
  * it in flight, or it saw the gate closed), or it sees the gate closed.
  *
- * Known limit: requests waiting at the gate hold their tags; if a whole
- * hardware queue's worth of them waits on E, the mover's bios on that
- * queue wait for tags until those time out (io_timeout).
+ * Why requests of our own rather than bios (REQ_DRV) to our own disk:
+ * requests waiting at the gate hold their tags, and a bio needs a tag from
+ * the same pool: if a queue's worth of requests waited on E, the mover
+ * would wait for a tag that only its own progress frees (until io_timeout
+ * failed them). Reserved tags (MEMX_DRAIN_TAGS) are the mover's alone.
+ * Driver-private requests are also never merged with or split like the
+ * I/O around them, and carry their route in the pdu.
  */
-#include <linux/bio.h>
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
 #include <linux/completion.h>
@@ -71,15 +75,16 @@ struct memx_drain_batch {
 	struct completion done;
 };
 
-static void memx_drain_end_io(struct bio *bio)
+static enum rq_end_io_ret memx_drain_end_rq(struct request *rq,
+					    blk_status_t st)
 {
-	struct memx_drain_batch *b = bio->bi_private;
+	struct memx_drain_batch *b = rq->end_io_data;
 
-	if (bio->bi_status)
-		WRITE_ONCE(b->status, bio->bi_status);
-	bio_put(bio);
+	if (st)
+		WRITE_ONCE(b->status, st);
 	if (atomic_dec_and_test(&b->pending))
 		complete(&b->done);
+	return RQ_END_IO_FREE;
 }
 
 static void memx_drain_batch_init(struct memx_drain_batch *b)
@@ -97,31 +102,56 @@ static int memx_drain_batch_wait(struct memx_drain_batch *b)
 }
 
 /*
- * One bio on pages [@first, @first + @nr) of the device; @idx: the index
- * of @first's page in drain.pages (READ, WRITE). Merging is ruled out
- * both ways (REQ_NOMERGE): a mover request carries only the mover's pages.
+ * One request of the mover (@op: MEMX_T_*) on pages [@first, @first +
+ * @nr), @nr at most MEMX_MAX_PAGES_PER_OP for READ and WRITE, whose data
+ * are drain.pages[@idx...]. A driver-private request on a reserved tag
+ * (memx_blk_init()): the mover never waits for a tag held by a request
+ * that waits for the mover (at the gate), and the block layer neither
+ * merges nor splits it. queue_rq takes op, pages and range from the pdu.
  */
 static void memx_drain_submit(struct memx_dev *d, struct memx_drain_batch *b,
-			      blk_opf_t op, u64 first, u32 nr, u32 idx)
+			      u8 op, u64 first, u32 nr, u32 idx)
 {
-	bool data = op != REQ_OP_DISCARD;
-	struct bio *bio;
+	struct request *rq;
+	struct memx_cmd *cmd;
 	u32 i;
 
-	bio = bio_alloc(d->disk->part0, data ? nr : 0,
-			op | REQ_DRV | REQ_NOMERGE | REQ_SYNC, GFP_NOIO);
-	bio->bi_iter.bi_sector = first << (MEMX_PAGE_SHIFT - SECTOR_SHIFT);
-	if (data) {
-		for (i = 0; i < nr; i++)
-			__bio_add_page(bio, d->drain.pages[idx + i],
-				       MEMX_PAGE_SIZE, 0);
-	} else {
-		bio->bi_iter.bi_size = nr << MEMX_PAGE_SHIFT;
+	rq = blk_mq_alloc_request(d->disk->queue,
+				  op == MEMX_T_READ ? REQ_OP_DRV_IN :
+				  REQ_OP_DRV_OUT, BLK_MQ_REQ_RESERVED);
+	if (IS_ERR(rq)) {
+		WRITE_ONCE(b->status, BLK_STS_RESOURCE);
+		return;
 	}
-	bio->bi_private = b;
-	bio->bi_end_io = memx_drain_end_io;
+	cmd = blk_mq_rq_to_pdu(rq);
+	cmd->mover = true;
+	cmd->op = op;
+	cmd->gfp = MEMX_GFP_IO;
+	cmd->page = first;
+	cmd->nr = nr;
+	if (op != MEMX_T_DISCARD)
+		for (i = 0; i < nr; i++)
+			cmd->pages[i] = d->drain.pages[idx + i];
+	rq->end_io = memx_drain_end_rq;
+	rq->end_io_data = b;
 	atomic_inc(&b->pending);
-	submit_bio(bio);
+	blk_execute_rq_nowait(rq, false);
+}
+
+/* Requests of at most MEMX_MAX_PAGES_PER_OP pages over a range. */
+static void memx_drain_submit_range(struct memx_dev *d,
+				    struct memx_drain_batch *b, u8 op,
+				    u64 first, u32 nr, u32 idx)
+{
+	u32 n;
+
+	while (nr) {
+		n = min_t(u32, nr, MEMX_MAX_PAGES_PER_OP);
+		memx_drain_submit(d, b, op, first, n, idx);
+		first += n;
+		idx += n;
+		nr -= n;
+	}
 }
 
 /* Route the mover's requests on @ext to @v (slot + 1). */
@@ -138,7 +168,7 @@ static int memx_drain_discard(struct memx_dev *d, u32 ext, u64 first, u32 nr,
 
 	memx_drain_route_to(d, ext, v);
 	memx_drain_batch_init(&b);
-	memx_drain_submit(d, &b, REQ_OP_DISCARD, first, nr, 0);
+	memx_drain_submit(d, &b, MEMX_T_DISCARD, first, nr, 0);
 	return memx_drain_batch_wait(&b);
 }
 
@@ -172,8 +202,7 @@ static int memx_drain_read(struct memx_dev *d, u32 ext, u64 first, u32 nr,
 
 	memx_drain_route_to(d, ext, v);
 	memx_drain_batch_init(&b);
-	/* One bio: the block layer splits it into requests. */
-	memx_drain_submit(d, &b, REQ_OP_READ, first, nr, 0);
+	memx_drain_submit_range(d, &b, MEMX_T_READ, first, nr, 0);
 	return memx_drain_batch_wait(&b);
 }
 
@@ -186,7 +215,7 @@ static bool memx_drain_page_zero(struct page *page)
 	return zero;
 }
 
-/* Write the pages of the extent that are not all zeroes, a run per bio. */
+/* Write the pages of the extent that are not all zeroes. */
 static int memx_drain_write(struct memx_dev *d, u32 ext, u64 first, u32 nr,
 			    u8 v)
 {
@@ -203,8 +232,8 @@ static int memx_drain_write(struct memx_dev *d, u32 ext, u64 first, u32 nr,
 		start = i;
 		while (i < nr && !memx_drain_page_zero(d->drain.pages[i]))
 			i++;
-		memx_drain_submit(d, &b, REQ_OP_WRITE, first + start,
-				  i - start, start);
+		memx_drain_submit_range(d, &b, MEMX_T_WRITE, first + start,
+					i - start, start);
 	}
 	return memx_drain_batch_wait(&b);
 }

@@ -242,6 +242,8 @@ struct memx_stats {
 
 /* memx_drain.gate and .ext when no extent is concerned. */
 #define MEMX_DRAIN_NONE		U32_MAX
+/* Tags per hardware queue reserved for the drain mover's requests. */
+#define MEMX_DRAIN_TAGS		16
 
 /**
  * struct memx_drain - moving extents off servers that drain
@@ -249,19 +251,20 @@ struct memx_stats {
  * One extent at a time, by @work: close the gate on it (its requests wait,
  * as for "no server yet"), wait until none of its requests is in flight,
  * read it from the old server and write it to the new one through our own
- * disk (bios with REQ_DRV: memx_cmd.mover), switch its byte, open the gate,
+ * queue (driver-private requests on reserved tags: memx_cmd.mover),
+ * switch its byte, open the gate,
  * discard it on the old server. See client/drain.c.
  *
  * @work: the mover, on memx_dev.wq; moves one extent per run and queues
  *	itself again while there is more to do.
- * @ready: the disk is added, bios may be submitted. Set once (READ_ONCE).
+ * @ready: the disk is added, requests may be sent. Set once (READ_ONCE).
  * @stop: unload: the mover does nothing more (READ_ONCE).
  * @gate: the extent whose requests (other than the mover's) wait, or
  *	MEMX_DRAIN_NONE. Written by @work only (WRITE_ONCE, then a full
  *	barrier); read in memx_req_issue() under memx_cmd.lock (READ_ONCE).
  * @ext: the extent the mover's requests are about, or MEMX_DRAIN_NONE.
  * @route: where the mover's requests on @ext go (slot + 1). @ext and
- *	@route are written by @work before it submits bios, read on the I/O
+ *	@route are written by @work before it sends requests, read on the I/O
  *	path (READ_ONCE).
  * Fields below: @work only.
  * @pages: MEMX_EXTENT_PAGES pages holding the extent being moved, or NULL.
@@ -352,9 +355,10 @@ enum memx_cmd_state {
  *	DISCARD covers one extent's part of its request at a time.
  * @tries: retransmissions so far.
  * @gfp: MEMX_GFP_SWAP for swap I/O (REQ_SWAP), else MEMX_GFP_IO.
- * @mover: a request of the drain mover (REQ_DRV): it passes the gate and
- *	goes where memx_drain.route says (struct memx_drain). Set by
- *	queue_rq before the request is issued.
+ * @mover: a request of the drain mover (REQ_OP_DRV_IN/OUT, on a reserved
+ *	tag; its op, page, nr and pages are filled by the mover): it passes
+ *	the gate and goes where memx_drain.route says (struct memx_drain).
+ *	Cleared by queue_rq for every other request.
  * @session, @srv_gen: the session it was sent on.
  * @seq: sequence number, assigned when first sent, kept on retransmission.
  * @page: first page.
