@@ -9,12 +9,13 @@
 #     /sys/kernel/memx_server/drain. fio sees no error; the client moves
 #     all of s2's extents away (drain_moved > 0, drain_pending 0), closes
 #     its session there, and s2 ends with used_pages 0; a second fio pass
-#     verifies every block again.
+#     verifies every block again. The drain of s2 is stopped: the client
+#     opens a session there again.
 #  2. rmmod of s3 while it holds pages and fio verifies: rmmod drains s3
-#     first (its extents go to s1, the only server not draining), returns
+#     first (its extents go to s1 and s2), returns
 #     before drain_timeout (30 s) with nothing left, and fio verifies
 #     every block.
-# At the end s2's rmmod returns within 5 s (nothing held). Each guest
+# At the end (the client unloaded) s2's rmmod returns within 5 s. Each guest
 # checks its dmesg and its module's counters after unload.
 #
 # On the host: boots the four guests; in each guest runs this script as
@@ -73,6 +74,16 @@ if [ "$role" = server ]; then
 			memx_log "s$i: drained, used_pages 0, no session"
 			touch "$MEMX_SHARE/drained$i"
 			drained=2
+		fi
+		if [ "$drained" = 2 ] && [ -e "$MEMX_SHARE/undrain$i" ]; then
+			echo 0 >"$MEMX_SYS_SRV/drain"
+			memx_log "s$i: drain stopped"
+			drained=3
+		fi
+		if [ "$drained" = 3 ] && [ "$(memx_cnt "$MEMX_SYS_SRV/sessions")" = 1 ]; then
+			memx_log "s$i: the client opened a session again"
+			touch "$MEMX_SHARE/reopened$i"
+			drained=4
 		fi
 		if [ -e "$MEMX_SHARE/rmmod$i" ]; then
 			used=$(memx_cnt "$MEMX_SYS_SRV/used_pages")
@@ -150,7 +161,6 @@ fio_wait() { # what log [seconds]
 	fi
 	memx_log "$what: fio ok, $(grep -E '^ *(read|write):' "$log" | tr -s ' ' | tr '\n' ' ')"
 }
-writes() { awk '{ print $5 }' /sys/block/memx0/stat; }
 
 memx_client_load "$ifc" 256M io_timeout=30
 three_alive() { [ "$(nstate alive)" = 3 ]; }
@@ -159,15 +169,18 @@ servers
 
 # 1. drain s2 while fio writes
 fio_bg /tmp/drain1.fio
-for ((i = 0; i < 240; i++)); do
-	[ "$(writes)" -ge 1536 ] && break
+# while fio writes: once 4 MiB are stored, of its 32
+stored() { memx_cnt "$MEMX_SYS_CLI/pages_stored"; }
+for ((i = 0; i < 600; i++)); do
+	[ "$(stored)" -ge 1024 ] && break
 	kill -0 "$FIO" 2>/dev/null || break
-	sleep 0.5
+	sleep 0.1
 done
-[ "$(writes)" -ge 1536 ] || memx_fail "fio completed only $(writes) writes"
+[ "$(stored)" -ge 1024 ] || memx_fail "fio stored only $(stored) pages"
 ext2=$(col 2 7)
 [ "$ext2" -gt 0 ] || memx_fail "s2 holds none of our extents before the drain"
-memx_log "draining s2 ($ext2 extents, $(col 2 8) pages) after $(writes) writes"
+memx_log "draining s2 ($ext2 extents, $(col 2 8) pages) with $(stored) pages stored"
+
 touch "$MEMX_SHARE/drain2"
 fio_wait "write+verify during the drain of s2" /tmp/drain1.fio
 s2_empty() { [ "$(col 2 7)" = 0 ] && [ "$(memx_cnt "$MEMX_SYS_CLI/drain_pending")" = 0 ]; }
@@ -180,6 +193,12 @@ servers
 memx_log "s2 drained: $moved extents moved, s2 holds $(col 2 8) pages for us"
 fio_bg /tmp/drain2.fio --verify_only
 fio_wait "verify after the drain" /tmp/drain2.fio
+
+# the drain of s2 stops: the client opens a session there again, and s2
+# may take extents again (below: some of s3's)
+touch "$MEMX_SHARE/undrain2"
+s2_back() { [ -e "$MEMX_SHARE/reopened2" ]; }
+wait_for 30 "a session on s2 again" s2_back
 
 # 2. rmmod s3 while it holds pages and fio verifies
 ext3=$(col 3 7)
