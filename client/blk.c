@@ -16,6 +16,9 @@
  * flush has nothing to wait for and completes at once. (Server RAM is no
  * more durable than that: memx is for swap and scratch data.)
  *
+ * The drain mover (drain.c) sends driver-private requests (REQ_OP_DRV_IN,
+ * REQ_OP_DRV_OUT) on tags reserved for it, whose pdu it fills itself.
+ *
  * No I/O scheduler (BLK_MQ_F_NO_SCHED): replies find their request with
  * blk_mq_tag_to_rq() on the driver tags, whose requests live as long as
  * the tag set; a scheduler's requests would be freed on an elevator switch

@@ -15,10 +15,9 @@
  *  3. The mover reads E from A and writes it to B through our own queue:
  *     driver-private requests on reserved tags (memx_cmd.mover), which
  *     pass the gate and go where memx_drain.route says, sixteen pages
- *     each, in parallel. On B it first discards the whole
- *     extent (nothing stale of an earlier stay of E there survives), then
- *     writes the pages that are not all zeroes (those read as zeroes
- *     without being stored).
+ *     each, in parallel. On B it first discards the whole extent (nothing
+ *     stale of an earlier stay of E there survives), then writes the pages
+ *     that are not all zeroes (those read as zeroes without being stored).
  *  4. E's byte is switched to B (memx_place_move()) if it still names A
  *     and B's session is still the one written to; the gate opens. The
  *     requests that waited go to B.
@@ -41,8 +40,8 @@
  * the same pool: if a queue's worth of requests waited on E, the mover
  * would wait for a tag that only its own progress frees (until io_timeout
  * failed them). Reserved tags (MEMX_DRAIN_TAGS) are the mover's alone.
- * Driver-private requests are also never merged with or split like the
- * I/O around them, and carry their route in the pdu.
+ * Driver-private requests are also never merged with the I/O around them
+ * nor split, and the mover fills their op, range and pages itself.
  */
 #include <linux/blk-mq.h>
 #include <linux/blkdev.h>
@@ -475,7 +474,7 @@ void memx_drain_kick(struct memx_dev *d)
 		queue_work(d->wq, &d->drain.work);
 }
 
-/* The disk is added: bios may go to it. */
+/* The disk is added: the mover may send requests to its queue. */
 void memx_drain_start(struct memx_dev *d)
 {
 	WRITE_ONCE(d->drain.ready, true);

@@ -172,18 +172,22 @@ static void memx_print_objects(const char *when)
 
 /* How often rmmod looks whether the clients are done moving. */
 #define MEMX_DRAIN_POLL_MS	100
+/* Once nothing is held, how long rmmod waits for the clients' CLOSE. */
+#define MEMX_DRAIN_CLOSE_MS	2000
 
 /*
  * rmmod, before anything stops: if pages are held, drain and wait (bounded
- * by drain_timeout) until the clients have moved them and closed their
- * sessions. The advert timer and the receive path run as usual meanwhile;
- * the reap work frees a closed session's pages.
+ * by drain_timeout) until the clients have moved them, then a moment more
+ * (MEMX_DRAIN_CLOSE_MS, within drain_timeout) for their sessions to close,
+ * so their CLOSE is answered rather than lost. The advert timer and the
+ * receive path run as usual meanwhile; the reap work frees a closed
+ * session's pages.
  */
 static void memx_drain_before_unload(void)
 {
 	struct memx_srv *srv = &memx_srv;
 	unsigned int tmo = READ_ONCE(drain_timeout);
-	unsigned long end;
+	unsigned long end, closed;
 	s64 used;
 
 	used = atomic64_read(&srv->used_pages);
@@ -196,11 +200,17 @@ static void memx_drain_before_unload(void)
 	while ((used = atomic64_read(&srv->used_pages)) > 0 &&
 	       time_before(jiffies, end))
 		msleep(MEMX_DRAIN_POLL_MS);
-	if (used > 0)
+	if (used > 0) {
 		pr_warn("unload: drain gave up after %u s, %lld pages still held\n",
 			tmo, used);
-	else
-		pr_info("unload: drained\n");
+		return;
+	}
+	closed = jiffies + msecs_to_jiffies(MEMX_DRAIN_CLOSE_MS);
+	if (time_after(closed, end))
+		closed = end;
+	while (memx_session_count() && time_before(jiffies, closed))
+		msleep(MEMX_DRAIN_POLL_MS);
+	pr_info("unload: drained, %u sessions left\n", memx_session_count());
 }
 
 static int __init memx_server_init(void)
