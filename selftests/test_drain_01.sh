@@ -15,7 +15,7 @@
 #     first (its extents go to s1 and s2), returns
 #     before drain_timeout (30 s) with nothing left, and fio verifies
 #     every block.
-# At the end (the client unloaded) s2's rmmod returns within 5 s. Each guest
+# At the end (the client unloaded) s2's rmmod returns within 10 s. Each guest
 # checks its dmesg and its module's counters after unload.
 #
 # On the host: boots the four guests; in each guest runs this script as
@@ -108,7 +108,8 @@ if [ "$role" = server ]; then
 		timeout 60 rmmod memx_server || memx_fail "s$i: rmmod failed"
 		ms=$((($(date +%s%N) - t0) / 1000000))
 		memx_log "s$i: rmmod of the drained server returned in $ms ms"
-		[ "$ms" -le 5000 ] || memx_fail "s$i: rmmod took $ms ms"
+		# well under drain_timeout (30 s): it did not wait for pages
+		[ "$ms" -le 10000 ] || memx_fail "s$i: rmmod took $ms ms"
 	fi
 	memx_pass
 fi
