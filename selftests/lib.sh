@@ -104,7 +104,7 @@ memx_guests_report() {
 	sed 's/^\([^#]\)/# client: \1/' "$dir/client.out"
 	for g in "$@"; do
 		sed "s/^\([^#]\)/# $g: \1/" "$dir/$g.out" |
-			grep -E 'FAIL|unbalanced|dmesg|unloaded|passed|used' || true
+			grep -E 'FAIL|unbalanced|dmesg|unloaded|passed|used|drain|rmmod' || true
 	done
 	case $rc in
 	0 | 4) exit "$rc" ;;

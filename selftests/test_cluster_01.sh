@@ -61,6 +61,9 @@ if [ "$role" = server ]; then
 	while [ ! -e "$done_" ]; do
 		if [ "$cut" = 0 ] && [ -e "$MEMX_SHARE/cut$i" ]; then
 			ip link set "$ifc" down
+			# its client's CLOSE cannot arrive: unload at once
+			# rather than drain for drain_timeout
+			echo 0 >/sys/module/memx_server/parameters/drain_timeout
 			memx_log "s$i: link cut"
 			cut=1
 		fi

@@ -37,24 +37,12 @@ if ! memx_in_guest; then
 	"$MEMX_ST/vm/cluster.sh" -k "$kver" -d "$dir" -C 512M -t 600 \
 		-S 512M -s "$me server" -s "$me server" -s "$me server" \
 		-c "$me client" || rc=$?
-	sed 's/^\([^#]\)/# client: \1/' "$dir/client.out"
-	for s in server server2 server3; do
-		sed "s/^\([^#]\)/# $s: \1/" "$dir/$s.out" |
-			grep -E 'FAIL|unbalanced|dmesg|unloaded|passed|used|drain|rmmod' || true
-	done
-	case $rc in
-	0 | 4) exit "$rc" ;;
-	124) echo "# drain_01: a guest timed out" ;;
-	125) echo "# drain_01: a guest panicked:"
-	     grep -h -A25 -m1 -E 'Kernel panic|Oops|BUG:' "$dir"/*.console | sed 's/^/#   /' ;;
-	esac
-	exit 1
+	memx_guests_report "$rc" "$dir" server server2 server3
 fi
 
 memx_setup "$@"
-ifc=$(ip -o link | awk -v m="$MEMX_NIC_MAC" 'index($0, m) { sub(":", "", $2); print $2; exit }')
-[ -n "$ifc" ] || memx_fail "no NIC with MAC $MEMX_NIC_MAC"
-ip link set "$ifc" up
+memx_guest_nic
+ifc=$MEMX_NIC
 done_=$MEMX_SHARE/client.done
 
 if [ "$role" = server ]; then
