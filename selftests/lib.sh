@@ -94,6 +94,20 @@ memx_cleanup() {
 	exit "$rc"
 }
 
+# On the host, for a test run in several guests (vm/cluster.sh): the kernel
+# (newest, or $KERNELS) in MEMX_KVER, a fresh log directory in MEMX_GDIR,
+# this test's script in MEMX_ME; $1 says what the guests are, for the log.
+memx_guests_prepare() {
+	MEMX_KVER=$("$MEMX_ST/vm/kernels.sh" --newest | tail -n1 | cut -d' ' -f1)
+	[ -n "$MEMX_KVER" ] || memx_skip "no kernel with headers (run make deps)"
+	MEMX_GDIR=${MEMX_LOGDIR:-$MEMX_TOP/build/logs}/$MEMX_TEST-$MEMX_KVER
+	rm -rf "$MEMX_GDIR"
+	mkdir -p "$MEMX_GDIR"
+	# shellcheck disable=SC2034 # used by the tests
+	MEMX_ME=$MEMX_ST/test_$MEMX_TEST.sh
+	echo "# $MEMX_TEST: $MEMX_KVER, $1, logs in $MEMX_GDIR"
+}
+
 # Host side of a test run in several guests (vm/cluster.sh) that ended with
 # status RC, logs in DIR: show the client's output and the servers' verdict
 # lines (DIR/GUEST.out for each GUEST named), say why it failed, exit.
@@ -121,6 +135,60 @@ memx_guest_nic() {
 	MEMX_NIC=$(ip -o link | awk -v m="$MEMX_NIC_MAC" 'index($0, m) { sub(":", "", $2); print $2; exit }')
 	[ -n "$MEMX_NIC" ] || memx_fail "no NIC with MAC $MEMX_NIC_MAC"
 	ip link set "$MEMX_NIC" up
+}
+
+# ---- the client guest of a multi-guest test (vm/cluster.sh) ----------------
+
+# MAC of server $1 (1, 2, ...)
+memx_srv_mac() { echo "$MEMX_SERVER_MACS" | cut -d' ' -f"$1"; }
+# column $2 of the client's servers line for server $1: 2 state, 3 capacity,
+# 4 free, 7 extents, 8 pages held, 12 evicting or -
+memx_srv_col() {
+	awk -v m="$(memx_srv_mac "$1")" -v c="$2" '$1 == m { print $c }' "$MEMX_SYS_CLI/servers"
+}
+# how many servers the client sees in state $1
+memx_nstate() { awk -v s="$1" '$2 == s { n++ } END { print n + 0 }' "$MEMX_SYS_CLI/servers"; }
+memx_servers_log() { memx_log "servers: $(tr '\n' '|' <"$MEMX_SYS_CLI/servers")"; }
+
+# seconds, description, condition...: wait until the condition holds
+memx_wait_for() {
+	local tmo=$1 what=$2 i
+
+	shift 2
+	for ((i = 0; i < tmo * 2; i++)); do
+		"$@" && return 0
+		sleep 0.5
+	done
+	memx_fail "$what not after ${tmo}s: $(tr '\n' '|' <"$MEMX_SYS_CLI/servers")"
+}
+
+# fio with the test's MEMX_FIO_ARGS in the background (pid in MEMX_FIO):
+# log [extra args]
+memx_fio_bg() {
+	local log=$1
+
+	shift
+	fio "${MEMX_FIO_ARGS[@]}" "$@" --output="$log" >/dev/null 2>&1 &
+	MEMX_FIO=$!
+}
+# wait for it, bounded; fail on any fio error: what log [seconds]
+memx_fio_wait() {
+	local what=$1 log=$2 tmo=${3:-240} i rc=0
+
+	for ((i = 0; i < tmo * 2; i++)); do
+		kill -0 "$MEMX_FIO" 2>/dev/null || break
+		sleep 0.5
+	done
+	if kill -0 "$MEMX_FIO" 2>/dev/null; then
+		kill -9 "$MEMX_FIO"
+		memx_fail "$what: fio still running after $tmo s"
+	fi
+	wait "$MEMX_FIO" || rc=$?
+	if [ "$rc" != 0 ] || grep -qE 'err= *[1-9]|verify: bad|Input/output error' "$log"; then
+		sed 's/^/# /' "$log" | tail -n 30
+		memx_fail "$what: fio failed (rc $rc)"
+	fi
+	memx_log "$what: fio ok, $(grep -E '^ *(read|write):' "$log" | tr -s ' ' | tr '\n' ' ')"
 }
 
 memx_setup() {

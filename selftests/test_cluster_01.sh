@@ -27,19 +27,13 @@
 role=${1:-host}
 if ! memx_in_guest; then
 	[ -x "$MEMX_ST/out/memx_blkpat" ] || memx_skip "no out/memx_blkpat (make -C selftests tools)"
-	kver=$("$MEMX_ST/vm/kernels.sh" --newest | tail -n1 | cut -d' ' -f1)
-	[ -n "$kver" ] || memx_skip "no kernel with headers (run make deps)"
-	dir=${MEMX_LOGDIR:-$MEMX_TOP/build/logs}/cluster_01-$kver
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	echo "# cluster_01: $kver, 4 servers and a client, logs in $dir"
+	memx_guests_prepare "4 servers and a client"
 	rc=0
-	me="$MEMX_ST/test_cluster_01.sh"
-	"$MEMX_ST/vm/cluster.sh" -k "$kver" -d "$dir" -C 512M -t 600 \
-		-S 512M -s "$me server" -S 768M -s "$me server" \
-		-S 1280M -s "$me server" -S 512M -s "$me server" \
-		-c "$me client" || rc=$?
-	memx_guests_report "$rc" "$dir" server server2 server3 server4
+	"$MEMX_ST/vm/cluster.sh" -k "$MEMX_KVER" -d "$MEMX_GDIR" -C 512M -t 600 \
+		-S 512M -s "$MEMX_ME server" -S 768M -s "$MEMX_ME server" \
+		-S 1280M -s "$MEMX_ME server" -S 512M -s "$MEMX_ME server" \
+		-c "$MEMX_ME client" || rc=$?
+	memx_guests_report "$rc" "$MEMX_GDIR" server server2 server3 server4
 fi
 
 memx_setup "$@"
@@ -78,12 +72,6 @@ fi
 
 memx_defer "touch $done_"
 pat=$MEMX_ST/out/memx_blkpat
-mac() { echo "$MEMX_SERVER_MACS" | cut -d' ' -f"$1"; }
-# a column of the client's servers line for server $1: 2 state, 7 extents,
-# 8 pages held
-col() { awk -v m="$(mac "$1")" -v c="$2" '$1 == m { print $c }' "$MEMX_SYS_CLI/servers"; }
-# shellcheck disable=SC2317 # called through wait_for
-nstate() { awk -v s="$1" '$2 == s { n++ } END { print n + 0 }' "$MEMX_SYS_CLI/servers"; }
 # run memx_blkpat, print its summary; fields land in P_ok, P_eio, ...
 blkpat() {
 	local out
@@ -96,62 +84,52 @@ blkpat() {
 	read -r _ P_ok _ P_eio _ P_enospc _ P_other _ _ _ P_ms <<<"$(head -n1 <<<"$out")"
 	P_eio_list=$(sed -n 's/^eio_list *//p' <<<"$out")
 }
-wait_for() { # seconds, description, condition...
-	local tmo=$1 what=$2 i
-
-	shift 2
-	for ((i = 0; i < tmo * 2; i++)); do
-		"$@" && return 0
-		sleep 0.5
-	done
-	memx_fail "$what not after ${tmo}s: $(tr '\n' '|' <"$MEMX_SYS_CLI/servers")"
-}
 
 memx_client_load "$ifc" 4G io_timeout=20 queue_depth=128
-# shellcheck disable=SC2317 # called through wait_for
-three_alive() { [ "$(nstate alive)" = 3 ]; }
-wait_for 60 "three servers alive" three_alive
+# shellcheck disable=SC2317 # called through memx_wait_for
+three_alive() { [ "$(memx_nstate alive)" = 3 ]; }
+memx_wait_for 60 "three servers alive" three_alive
 memx_log "servers: $(tr '\n' '|' <"$MEMX_SYS_CLI/servers")"
 
 # 1. 1 GiB over 256 + 512 + 768 MiB: shares follow capacities
 blkpat write /dev/memx0 0 1024 1 16
 [ "$P_ok" = 1024 ] || memx_fail "writing the first GiB: $P_ok of 1024 extents"
 held=0
-for s in 1 2 3; do held=$((held + $(col "$s" 8))); done
+for s in 1 2 3; do held=$((held + $(memx_srv_col "$s" 8))); done
 [ "$held" = 262144 ] || memx_fail "servers hold $held pages for us, not 262144"
 caps=(0 256 512 768)
 for s in 1 2 3; do
-	h=$(col "$s" 8)
+	h=$(memx_srv_col "$s" 8)
 	# share of pages vs share of capacity, in per mille; 15 % of the latter
 	got=$((h * 1000 / held)) want=$((caps[s] * 1000 / 1536))
-	memx_log "s$s: $h pages ($got per mille), capacity share $want per mille, extents $(col "$s" 7)"
+	memx_log "s$s: $h pages ($got per mille), capacity share $want per mille, extents $(memx_srv_col "$s" 7)"
 	diff=$((got > want ? got - want : want - got))
 	[ $((diff * 100)) -le $((want * 15)) ] ||
 		memx_fail "s$s's share $got per mille is not within 15 % of $want"
 done
-s2ext=$(col 2 7)
+s2ext=$(memx_srv_col 2 7)
 
 # 2. s4 appears, s2 stops advertising
 touch "$MEMX_SHARE/load4"
-# shellcheck disable=SC2317 # called through wait_for
-s4_alive() { [ "$(col 4 2)" = alive ]; }
-wait_for 60 "s4 alive" s4_alive
+# shellcheck disable=SC2317 # called through memx_wait_for
+s4_alive() { [ "$(memx_srv_col 4 2)" = alive ]; }
+memx_wait_for 60 "s4 alive" s4_alive
 touch "$MEMX_SHARE/cut2"
-# shellcheck disable=SC2317 # called through wait_for
-s2_gone() { [ "$(col 2 2)" != alive ]; }
-wait_for 30 "s2 suspect" s2_gone
-memx_log "s2 $(col 2 2), s4 $(col 4 2)"
-ext4=$(col 4 7)
+# shellcheck disable=SC2317 # called through memx_wait_for
+s2_gone() { [ "$(memx_srv_col 2 2)" != alive ]; }
+memx_wait_for 30 "s2 suspect" s2_gone
+memx_log "s2 $(memx_srv_col 2 2), s4 $(memx_srv_col 4 2)"
+ext4=$(memx_srv_col 4 7)
 blkpat write /dev/memx0 1024 256 1 16
 [ "$P_ok" = 256 ] || memx_fail "writing 256 MiB more: $P_ok of 256 extents"
-[ "$(col 2 7)" = "$s2ext" ] || memx_fail "s2 got extents while not advertising: $(col 2 7) != $s2ext"
-[ "$(col 4 7)" -gt "$ext4" ] || memx_fail "s4 got no new extents"
-memx_log "after 256 MiB more: s4 holds $(col 4 7) extents, s2 still $s2ext"
+[ "$(memx_srv_col 2 7)" = "$s2ext" ] || memx_fail "s2 got extents while not advertising: $(memx_srv_col 2 7) != $s2ext"
+[ "$(memx_srv_col 4 7)" -gt "$ext4" ] || memx_fail "s4 got no new extents"
+memx_log "after 256 MiB more: s4 holds $(memx_srv_col 4 7) extents, s2 still $s2ext"
 
 # 6. replicas=1: s2's extents fail with EIO, the rest verifies
-# shellcheck disable=SC2317 # called through wait_for
-s2_dead() { [ "$(col 2 2)" = dead ]; }
-wait_for 30 "s2 dead" s2_dead
+# shellcheck disable=SC2317 # called through memx_wait_for
+s2_dead() { [ "$(memx_srv_col 2 2)" = dead ]; }
+memx_wait_for 30 "s2 dead" s2_dead
 t0=$(date +%s)
 blkpat check /dev/memx0 0 1024 1 16
 [ "$P_eio" = "$s2ext" ] || memx_fail "$P_eio extents failed with EIO, s2 held $s2ext"

@@ -21,23 +21,18 @@
 # On the host: boots the four guests; in each guest runs this script as
 # "test_drain_01.sh server|client".
 # memx-timeout: 600
+# shellcheck disable=SC2317 # the conditions are called through memx_wait_for
 
 . "$(dirname "$0")/lib.sh"
 
 role=${1:-host}
 if ! memx_in_guest; then
-	kver=$("$MEMX_ST/vm/kernels.sh" --newest | tail -n1 | cut -d' ' -f1)
-	[ -n "$kver" ] || memx_skip "no kernel with headers (run make deps)"
-	dir=${MEMX_LOGDIR:-$MEMX_TOP/build/logs}/drain_01-$kver
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	echo "# drain_01: $kver, 3 servers and a client, logs in $dir"
+	memx_guests_prepare "3 servers and a client"
 	rc=0
-	me="$MEMX_ST/test_drain_01.sh"
-	"$MEMX_ST/vm/cluster.sh" -k "$kver" -d "$dir" -C 512M -t 600 \
-		-S 512M -s "$me server" -s "$me server" -s "$me server" \
-		-c "$me client" || rc=$?
-	memx_guests_report "$rc" "$dir" server server2 server3
+	"$MEMX_ST/vm/cluster.sh" -k "$MEMX_KVER" -d "$MEMX_GDIR" -C 512M -t 600 \
+		-S 512M -s "$MEMX_ME server" -s "$MEMX_ME server" -s "$MEMX_ME server" \
+		-c "$MEMX_ME client" || rc=$?
+	memx_guests_report "$rc" "$MEMX_GDIR" server server2 server3
 fi
 
 memx_setup "$@"
@@ -103,107 +98,66 @@ if [ "$role" = server ]; then
 fi
 
 memx_defer "touch $done_"
-mac() { echo "$MEMX_SERVER_MACS" | cut -d' ' -f"$1"; }
-# a column of the client's servers line for server $1: 2 state,
-# 7 extents, 8 pages held
-col() { awk -v m="$(mac "$1")" -v c="$2" '$1 == m { print $c }' "$MEMX_SYS_CLI/servers"; }
-nstate() { awk -v s="$1" '$2 == s { n++ } END { print n + 0 }' "$MEMX_SYS_CLI/servers"; }
-wait_for() { # seconds, description, condition...
-	local tmo=$1 what=$2 i
-
-	shift 2
-	for ((i = 0; i < tmo * 2; i++)); do
-		"$@" && return 0
-		sleep 0.5
-	done
-	memx_fail "$what not after ${tmo}s: $(tr '\n' '|' <"$MEMX_SYS_CLI/servers")"
-}
-servers() { memx_log "servers: $(tr '\n' '|' <"$MEMX_SYS_CLI/servers")"; }
 
 # fio over the first 32 MiB: random 4k writes with crc32c headers, then
 # the verify; "verify" alone reads back and checks what the first wrote
-FIO_ARGS=(--name=drain --filename=/dev/memx0 --rw=randwrite --bs=4k
+MEMX_FIO_ARGS=(--name=drain --filename=/dev/memx0 --rw=randwrite --bs=4k
 	--size=32M --direct=1 --ioengine=libaio --iodepth=16 --randseed=4242
 	--verify=crc32c --do_verify=1 --verify_fatal=1 --verify_dump=0)
-fio_bg() { # log [extra args]
-	local log=$1
-
-	shift
-	fio "${FIO_ARGS[@]}" "$@" --output="$log" >/dev/null 2>&1 &
-	FIO=$!
-}
-fio_wait() { # what log [seconds]
-	local what=$1 log=$2 tmo=${3:-240} i rc=0
-
-	for ((i = 0; i < tmo * 2; i++)); do
-		kill -0 "$FIO" 2>/dev/null || break
-		sleep 0.5
-	done
-	if kill -0 "$FIO" 2>/dev/null; then
-		kill -9 "$FIO"
-		memx_fail "$what: fio still running after $tmo s"
-	fi
-	wait "$FIO" || rc=$?
-	if [ "$rc" != 0 ] || grep -qE 'err= *[1-9]|verify: bad|Input/output error' "$log"; then
-		sed 's/^/# /' "$log" | tail -n 30
-		memx_fail "$what: fio failed (rc $rc)"
-	fi
-	memx_log "$what: fio ok, $(grep -E '^ *(read|write):' "$log" | tr -s ' ' | tr '\n' ' ')"
-}
 
 memx_client_load "$ifc" 256M io_timeout=30
-three_alive() { [ "$(nstate alive)" = 3 ]; }
-wait_for 60 "three servers alive" three_alive
-servers
+three_alive() { [ "$(memx_nstate alive)" = 3 ]; }
+memx_wait_for 60 "three servers alive" three_alive
+memx_servers_log
 
 # 1. drain s2 while fio writes
-fio_bg /tmp/drain1.fio
+memx_fio_bg /tmp/drain1.fio
 # while fio writes: once 4 MiB are stored, of its 32
 stored() { memx_cnt "$MEMX_SYS_CLI/pages_stored"; }
 for ((i = 0; i < 600; i++)); do
 	[ "$(stored)" -ge 1024 ] && break
-	kill -0 "$FIO" 2>/dev/null || break
+	kill -0 "$MEMX_FIO" 2>/dev/null || break
 	sleep 0.1
 done
 [ "$(stored)" -ge 1024 ] || memx_fail "fio stored only $(stored) pages"
-ext2=$(col 2 7)
+ext2=$(memx_srv_col 2 7)
 [ "$ext2" -gt 0 ] || memx_fail "s2 holds none of our extents before the drain"
-memx_log "draining s2 ($ext2 extents, $(col 2 8) pages) with $(stored) pages stored"
+memx_log "draining s2 ($ext2 extents, $(memx_srv_col 2 8) pages) with $(stored) pages stored"
 
 touch "$MEMX_SHARE/drain2"
-fio_wait "write+verify during the drain of s2" /tmp/drain1.fio
-s2_empty() { [ "$(col 2 7)" = 0 ] && [ "$(memx_cnt "$MEMX_SYS_CLI/drain_pending")" = 0 ]; }
-wait_for 120 "s2 empty" s2_empty
+memx_fio_wait "write+verify during the drain of s2" /tmp/drain1.fio
+s2_empty() { [ "$(memx_srv_col 2 7)" = 0 ] && [ "$(memx_cnt "$MEMX_SYS_CLI/drain_pending")" = 0 ]; }
+memx_wait_for 120 "s2 empty" s2_empty
 s2_drained() { [ -e "$MEMX_SHARE/drained2" ]; }
-wait_for 60 "s2 reporting used_pages 0" s2_drained
+memx_wait_for 60 "s2 reporting used_pages 0" s2_drained
 moved=$(memx_cnt "$MEMX_SYS_CLI/drain_moved")
 [ "$moved" -ge "$ext2" ] || memx_fail "drain_moved $moved < $ext2 extents s2 held"
-servers
-memx_log "s2 drained: $moved extents moved, s2 holds $(col 2 8) pages for us"
-fio_bg /tmp/drain2.fio --verify_only
-fio_wait "verify after the drain" /tmp/drain2.fio
+memx_servers_log
+memx_log "s2 drained: $moved extents moved, s2 holds $(memx_srv_col 2 8) pages for us"
+memx_fio_bg /tmp/drain2.fio --verify_only
+memx_fio_wait "verify after the drain" /tmp/drain2.fio
 
 # the drain of s2 stops: the client opens a session there again, and s2
 # may take extents again (below: some of s3's)
 touch "$MEMX_SHARE/undrain2"
 s2_back() { [ -e "$MEMX_SHARE/reopened2" ]; }
-wait_for 30 "a session on s2 again" s2_back
+memx_wait_for 30 "a session on s2 again" s2_back
 
 # 2. rmmod s3 while it holds pages and fio verifies
-ext3=$(col 3 7)
+ext3=$(memx_srv_col 3 7)
 [ "$ext3" -gt 0 ] || memx_fail "s3 holds none of our extents"
-fio_bg /tmp/drain3.fio --verify_only --loops=2
+memx_fio_bg /tmp/drain3.fio --verify_only --loops=2
 touch "$MEMX_SHARE/rmmod3"
 s3_gone() { [ -e "$MEMX_SHARE/rmmod3.ms" ]; }
-wait_for 90 "rmmod of s3" s3_gone
+memx_wait_for 90 "rmmod of s3" s3_gone
 ms=$(cat "$MEMX_SHARE/rmmod3.ms")
 [ "$ms" -le 29000 ] || memx_fail "rmmod of s3 took $ms ms"
-fio_wait "verify during the rmmod of s3" /tmp/drain3.fio
-[ "$(col 3 7)" = 0 ] || memx_fail "s3 still holds $(col 3 7) of our extents"
-servers
+memx_fio_wait "verify during the rmmod of s3" /tmp/drain3.fio
+[ "$(memx_srv_col 3 7)" = 0 ] || memx_fail "s3 still holds $(memx_srv_col 3 7) of our extents"
+memx_servers_log
 memx_log "s3 unloaded in $ms ms after its $ext3 extents moved; drain_moved $(memx_cnt "$MEMX_SYS_CLI/drain_moved")"
-fio_bg /tmp/drain4.fio --verify_only
-fio_wait "verify after the rmmod of s3" /tmp/drain4.fio
+memx_fio_bg /tmp/drain4.fio --verify_only
+memx_fio_wait "verify after the rmmod of s3" /tmp/drain4.fio
 errs=$(memx_cnt "$MEMX_SYS_CLI/errors")
 [ "$errs" = 0 ] || memx_fail "the client counted $errs failed requests"
 memx_pass

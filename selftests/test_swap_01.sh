@@ -16,17 +16,12 @@
 role=${1:-host}
 if ! memx_in_guest; then
 	[ -x "$MEMX_ST/out/memx_pattern" ] || memx_skip "no out/memx_pattern (make -C selftests tools)"
-	kver=$("$MEMX_ST/vm/kernels.sh" --newest | tail -n1 | cut -d' ' -f1)
-	[ -n "$kver" ] || memx_skip "no kernel with headers (run make deps)"
-	dir=${MEMX_LOGDIR:-$MEMX_TOP/build/logs}/swap_01-$kver
-	rm -rf "$dir"
-	mkdir -p "$dir"
-	echo "# swap_01: $kver, client RAM ${MEMX_CLIENT_MEM:-256M}, logs in $dir"
+	memx_guests_prepare "client RAM ${MEMX_CLIENT_MEM:-256M}"
 	rc=0
-	"$MEMX_ST/vm/pair.sh" -k "$kver" -d "$dir" -S 1024M \
+	"$MEMX_ST/vm/pair.sh" -k "$MEMX_KVER" -d "$MEMX_GDIR" -S 1024M \
 		-C "${MEMX_CLIENT_MEM:-256M}" -t "${MEMX_SWAP_TIMEOUT:-900}" \
-		-s "$MEMX_ST/test_swap_01.sh server" -c "$MEMX_ST/test_swap_01.sh client" || rc=$?
-	memx_guests_report "$rc" "$dir" server
+		-s "$MEMX_ME server" -c "$MEMX_ME client" || rc=$?
+	memx_guests_report "$rc" "$MEMX_GDIR" server
 fi
 
 memx_setup "$@"

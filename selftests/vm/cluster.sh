@@ -21,7 +21,8 @@
 #   "-netdev dgram" link drops whatever overflows a UDP socket buffer of
 #   about 100 frames: a burst of writes lost 40% there.)
 #
-#   cluster.sh -d SHARED_DIR [-k KVER] [-C MEM] [-t SECS] -c "CLIENT COMMAND"
+#   cluster.sh -d SHARED_DIR [-k KVER] [-C MEM] [-t SECS] [-K I]...
+#              -c "CLIENT COMMAND"
 #              [-S MEM] -s "SERVER COMMAND" [[-S MEM] -s "SERVER COMMAND"]...
 #
 # -S sets the RAM of the servers named after it (default 768M). Server i
@@ -35,13 +36,14 @@
 # (or its guest dies), SHARED_DIR/client.done is created: server commands
 # should wait for it, then finish. Consoles and outputs:
 # SHARED_DIR/{client,server,server2,...}.{console,out}. Exit status: the
-# client's, else the first failing server's (124 timeout, 125 guest panic).
+# client's, else the first failing server's (124 timeout, 125 guest panic)
+# other than those named by -K (servers the test kills on purpose).
 set -euo pipefail
 
 VM=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 kver='' smem=768M cmem=256M tmo=1200 dir='' ccmd=''
-scmds=() smems=()
-while getopts k:S:C:t:d:s:c: opt; do
+scmds=() smems=() killed=' '
+while getopts k:S:C:t:d:s:c:K: opt; do
 	case $opt in
 	k) kver=$OPTARG ;;
 	S) smem=$OPTARG ;;
@@ -50,7 +52,8 @@ while getopts k:S:C:t:d:s:c: opt; do
 	d) dir=$OPTARG ;;
 	s) scmds+=("$OPTARG"); smems+=("$smem") ;;
 	c) ccmd=$OPTARG ;;
-	*) sed -n '24,38s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
+	K) killed+="$OPTARG " ;;
+	*) sed -n '24,40s/^# \{0,1\}//p' "$0" >&2; exit 2 ;;
 	esac
 done
 if [ -z "$dir" ] || [ ${#scmds[@]} = 0 ] || [ -z "$ccmd" ]; then
@@ -131,10 +134,11 @@ crc=0
 wait "$cpid" || crc=$?
 cpid=''
 touch "$dir/client.done"
-src=0
+src=0 i=0
 for p in "${spids[@]}"; do
-	rc=0
+	rc=0 i=$((i + 1))
 	wait "$p" || rc=$?
+	[[ $killed == *" $i "* ]] && continue
 	[ "$src" != 0 ] || src=$rc
 done
 spids=()
