@@ -16,7 +16,7 @@
  * flush has nothing to wait for and completes at once. (Server RAM is no
  * more durable than that: memx is for swap and scratch data.)
  *
- * The drain mover (drain.c) sends driver-private requests (REQ_OP_DRV_IN,
+ * The mover (mover.c) sends driver-private requests (REQ_OP_DRV_IN,
  * REQ_OP_DRV_OUT) on tags reserved for it, whose pdu it fills itself.
  *
  * No I/O scheduler (BLK_MQ_F_NO_SCHED): replies find their request with
@@ -60,7 +60,7 @@ static blk_status_t memx_queue_rq(struct blk_mq_hw_ctx *hctx,
 		break;
 	case REQ_OP_DRV_IN:
 	case REQ_OP_DRV_OUT:
-		/* The drain mover's: it filled the pdu (drain.c). */
+		/* The mover's: it filled the pdu (mover.c). */
 		if (unlikely(!cmd->mover || !cmd->nr ||
 			     cmd->page + cmd->nr > d->nr_pages))
 			goto bad;
@@ -211,9 +211,9 @@ int memx_blk_init(struct memx_dev *d, unsigned int nr_queues,
 
 	d->tag_set.ops = &memx_mq_ops;
 	d->tag_set.nr_hw_queues = nr_queues;
-	/* The drain mover's requests have tags of their own. */
-	d->tag_set.queue_depth = depth + MEMX_DRAIN_TAGS;
-	d->tag_set.reserved_tags = MEMX_DRAIN_TAGS;
+	/* The mover's requests have tags of their own. */
+	d->tag_set.queue_depth = depth + MEMX_MOVER_TAGS;
+	d->tag_set.reserved_tags = MEMX_MOVER_TAGS;
 	d->tag_set.numa_node = NUMA_NO_NODE;
 	d->tag_set.cmd_size = sizeof(struct memx_cmd);
 	d->tag_set.flags = BLK_MQ_F_SHOULD_MERGE | BLK_MQ_F_NO_SCHED;

@@ -4,7 +4,8 @@
  * servers on the local Ethernet segment.
  *
  *   insmod memx_client.ko ifname=eth1 size=4G [servers=MAC,MAC]
- *          [io_timeout=30] [nr_queues=0] [queue_depth=64]
+ *          [replicas=1] [rebuild_rate=64] [io_timeout=30] [nr_queues=0]
+ *          [queue_depth=64]
  */
 #include <linux/module.h>
 #include <linux/moduleparam.h>
@@ -27,6 +28,16 @@ static char *servers;
 module_param(servers, charp, 0444);
 MODULE_PARM_DESC(servers,
 		 "comma-separated MAC addresses of the only servers to use (default: any)");
+
+static unsigned int replicas = 1;
+module_param(replicas, uint, 0444);
+MODULE_PARM_DESC(replicas,
+		 "copies of each extent, on distinct servers: 1, 2 or 3 (default 1)");
+
+static unsigned int rebuild_rate = 64;
+module_param(rebuild_rate, uint, 0444);
+MODULE_PARM_DESC(rebuild_rate,
+		 "most MiB per second copied to re-create missing copies (default 64)");
 
 static unsigned int io_timeout = 30;
 module_param(io_timeout, uint, 0444);
@@ -79,6 +90,16 @@ static int memx_check_params(u64 *bytes)
 	ret = memx_parse_size(size, bytes);
 	if (ret)
 		return ret;
+	if (replicas < 1 || replicas > MEMX_MAX_REPLICAS) {
+		pr_err("replicas=%u: must be 1..%u\n", replicas,
+		       MEMX_MAX_REPLICAS);
+		return -EINVAL;
+	}
+	if (!rebuild_rate || rebuild_rate > 100000) {
+		pr_err("rebuild_rate=%u: must be 1..100000 MiB/s\n",
+		       rebuild_rate);
+		return -EINVAL;
+	}
 	if (!io_timeout || io_timeout > 3600) {
 		pr_err("io_timeout=%u: must be 1..3600 seconds\n", io_timeout);
 		return -EINVAL;
@@ -110,10 +131,10 @@ static int __init memx_client_init(void)
 		return -ENOMEM;
 	d->io_timeout = (unsigned long)io_timeout * HZ;
 
-	ret = memx_place_init(d, bytes);
+	ret = memx_place_init(d, bytes, replicas);
 	if (ret)
 		goto err_free;
-	memx_drain_init(d);
+	memx_mover_init(d, rebuild_rate);
 	ret = memx_servers_init(d, servers);
 	if (ret)
 		goto err_place;
@@ -136,11 +157,12 @@ static int __init memx_client_init(void)
 		pr_err("cannot add the disk (%d)\n", ret);
 		goto err_servers;
 	}
-	memx_drain_start(d);
+	memx_mover_start(d);
 	memx_dev = d;
-	pr_info("memx0: %llu bytes (%u extents of %lu KiB) on %s, generation %08x\n",
+	pr_info("memx0: %llu bytes (%u extents of %lu KiB, %u %s each) on %s, generation %08x\n",
 		bytes, d->nr_extents, MEMX_EXTENT_PAGES * MEMX_PAGE_SIZE / 1024,
-		ifname, d->cli_gen);
+		replicas, replicas > 1 ? "copies" : "copy", ifname,
+		d->cli_gen);
 	return 0;
 
 err_servers:
@@ -165,7 +187,7 @@ static void __exit memx_client_exit(void)
 	struct memx_dev *d = memx_dev;
 	struct memx_stats *s = &d->stats;
 
-	memx_drain_stop(d);
+	memx_mover_stop(d);
 	memx_blk_del(d);
 	memx_servers_stop(d);
 	memx_port_close(&d->port);

@@ -28,19 +28,55 @@
 #endif
 
 /*
- * Placement unit: an extent of 256 pages (1 MiB). One byte per extent:
- * 1024 extents, so 1 KiB of client memory, per GiB of device.
+ * Placement unit: an extent of 256 pages (1 MiB), held by up to
+ * MEMX_MAX_REPLICAS servers. One 32-bit word per extent (4 KiB of client
+ * memory per GiB of device), written whole under memx_dev.place_lock and
+ * read whole, locklessly, on the I/O path, so a reader always sees one
+ * consistent set of copies:
+ *   bytes 0..2  slot + 1 of each server holding a copy, copies first
+ *               (compacted), then zeroes;
+ *   byte 3      flags (MEMX_EXT_LOST).
+ * 0 (MEMX_EXT_UNPLACED): never written, reads as zeroes without touching
+ * the network; placed at its first write. MEMX_EXT_LOST: every copy was
+ * lost (servers restarted): I/O fails until a whole-extent discard.
+ * A copy is valid: every write that completed reached it. A server that
+ * misses a write loses its copy in the same step (memx_place_drop()).
  */
 #define MEMX_EXTENT_SHIFT	8
 #define MEMX_EXTENT_PAGES	BIT(MEMX_EXTENT_SHIFT)
 #define MEMX_EXTENT_SECTORS	(MEMX_EXTENT_PAGES << (MEMX_PAGE_SHIFT - SECTOR_SHIFT))
-#define MEMX_EXT_UNPLACED	0	/* never written: reads as zeroes */
-#define MEMX_EXT_LOST		0xff	/* its server lost it: I/O fails */
+#define MEMX_MAX_REPLICAS	3
+#define MEMX_EXT_UNPLACED	0U
+#define MEMX_EXT_LOST		BIT(24)
 /* A full cluster has room again when a placement succeeds this long after. */
 #define MEMX_FULL_CLEAR		(60 * HZ)
-/* memx_place_extent(): every server that could take it is full. */
-#define MEMX_PLACE_FULL		(-ENOSPC)
-/* Any other value: server slot + 1. */
+
+/* Copy @k of extent word @w: a slot + 1, or 0. */
+static inline u8 memx_ext_copy(u32 w, unsigned int k)
+{
+	return (w >> (8 * k)) & 0xff;
+}
+
+/* Copies in extent word @w. */
+static inline unsigned int memx_ext_ncopies(u32 w)
+{
+	unsigned int n = 0;
+
+	while (n < MEMX_MAX_REPLICAS && memx_ext_copy(w, n))
+		n++;
+	return n;
+}
+
+/* Does extent word @w have a copy on the server of slot + 1 @v? */
+static inline bool memx_ext_has(u32 w, u8 v)
+{
+	unsigned int k;
+
+	for (k = 0; k < MEMX_MAX_REPLICAS; k++)
+		if (memx_ext_copy(w, k) == v)
+			return true;
+	return false;
+}
 
 /* Pages from @page to the end of its extent, at most @nr. */
 static inline u16 memx_extent_part(u64 page, u64 nr)
@@ -50,7 +86,7 @@ static inline u16 memx_extent_part(u64 page, u64 nr)
 }
 
 #define MEMX_MAX_SERVERS	16
-/* Largest device: the extent table stays at most 16 MiB. */
+/* Largest device: the extent table stays at most 64 MiB. */
 #define MEMX_MAX_SIZE		(16ULL << 40)
 
 /* Tag of control frames (OPEN, CLOSE): never a blk_mq_unique_tag(). */
@@ -59,6 +95,14 @@ static inline u16 memx_extent_part(u64 page, u64 nr)
 /* Server liveness from its adverts (sent every second). */
 #define MEMX_SUSPECT_AFTER	(3 * HZ)
 #define MEMX_DEAD_AFTER		(10 * HZ)
+/*
+ * replicas > 1: a write whose copy on one server is still unacknowledged
+ * while another copy acknowledged it, from a server that has not replied
+ * to anything for this long (adverts do not count: a server may advertise
+ * and still not serve), completes without it: that copy is dropped (it
+ * missed the write) and the server evicted (mover.c).
+ */
+#define MEMX_STRAGGLE_AFTER	(3 * HZ)
 
 /* RTO bounds, microseconds: TCG guests have millisecond jitter. */
 #define MEMX_RTO_INIT_US	20000
@@ -154,7 +198,7 @@ enum memx_srv_state {
  * @losing: a reset is waiting for @lose_work to mark our extents here
  *	lost. While set, no OPEN is sent and no OPEN's ACK accepted, so a
  *	session is never OPEN while extents of an earlier one still name
- *	this slot: a request that sees OPEN under @lock and its extent byte
+ *	this slot: a request that sees OPEN under @lock and its extent word
  *	naming this slot sends to the session that holds its pages.
  * @lose_seq: counts resets; @lose_work clears @losing only if no reset
  *	came while it ran.
@@ -173,9 +217,15 @@ enum memx_srv_state {
  * @load: advertised load.
  * @mtu: advertised MTU.
  * @draining: advert says MEMX_ADV_DRAINING.
+ * @evicting: (replicas > 1) it missed a write or died: none of its copies
+ *	is trusted for new work; the mover drops them where other copies
+ *	exist, then closes the session, and the server rejoins empty with
+ *	a new one (its old pages are freed by that CLOSE). Cleared when the
+ *	session ends (CLOSE acknowledged, or the server restarted).
+ * @found: jiffies when the slot was claimed.
  * @rtt: RTT estimator.
- * @extents: extents placed here (also changed under memx_dev.place_lock,
- *	which is held around this lock for that).
+ * @extents: extents with a copy here (also changed under
+ *	memx_dev.place_lock, which is held around this lock for that).
  * @pages_held: pages the server holds for us (ACK.count).
  * @retransmits: retransmissions of requests sent here.
  * @cwnd: congestion window, frames (MEMX_CWND_*).
@@ -209,6 +259,8 @@ struct memx_server {
 	u32 load;
 	u16 mtu;
 	bool draining;
+	bool evicting;
+	unsigned long found;
 	struct memx_rtt rtt;
 	u32 extents;
 	u64 pages_held;
@@ -223,6 +275,10 @@ struct memx_server {
 
 /**
  * struct memx_stats - device counters (atomic: no lock)
+ * @drain_moved: extents moved off draining servers.
+ * @rebuilt: copies re-created by the mover (replicas > 1).
+ * @dropped: copies dropped (their server missed a write, died, or was
+ *	evicted).
  */
 struct memx_stats {
 	atomic64_t retransmits;
@@ -238,49 +294,83 @@ struct memx_stats {
 	atomic64_t sessions_closed;
 	atomic64_t sessions_lost;
 	atomic64_t drain_moved;
+	atomic64_t rebuilt;
+	atomic64_t dropped;
 };
 
-/* memx_drain.gate and .ext when no extent is concerned. */
-#define MEMX_DRAIN_NONE		U32_MAX
-/* Tags per hardware queue reserved for the drain mover's requests. */
-#define MEMX_DRAIN_TAGS		16
+/* memx_mover.gate and .ext when no extent is concerned. */
+#define MEMX_MOVE_NONE		U32_MAX
+/* Tags per hardware queue reserved for the mover's requests. */
+#define MEMX_MOVER_TAGS		16
 
 /**
- * struct memx_drain - moving extents off servers that drain
+ * struct memx_mover - copying extents between servers, while I/O goes on
  *
- * One extent at a time, by @work: close the gate on it (its requests wait,
- * as for "no server yet"), wait until none of its requests is in flight,
- * read it from the old server and write it to the new one through our own
- * queue (driver-private requests on reserved tags: memx_cmd.mover),
- * switch its byte, open the gate,
- * discard it on the old server. See client/drain.c.
+ * One extent at a time, by @work: off a draining server (a move), onto a
+ * new server when an extent has fewer copies than replicas= (a rebuild),
+ * and dropping the copies of evicted servers where other copies exist.
+ * A copy: close the gate on the extent (its requests wait, as for "no
+ * server yet"), wait until none of its requests is in flight, read it from
+ * a valid copy and write it to the new server through our own queue
+ * (driver-private requests on reserved tags: memx_cmd.mover), add the new
+ * copy (replacing the draining one for a move), open the gate. See
+ * client/mover.c.
  *
- * @work: the mover, on memx_dev.wq; moves one extent per run and queues
- *	itself again while there is more to do.
+ * @work: the mover, on memx_dev.wq; does one copy per run and queues
+ *	itself again while there is more to do, no sooner than @rate allows.
  * @ready: the disk is added, requests may be sent. Set once (READ_ONCE).
  * @stop: unload: the mover does nothing more (READ_ONCE).
  * @gate: the extent whose requests (other than the mover's) wait, or
- *	MEMX_DRAIN_NONE. Written by @work only (WRITE_ONCE, then a full
+ *	MEMX_MOVE_NONE. Written by @work only (WRITE_ONCE, then a full
  *	barrier); read in memx_req_issue() under memx_cmd.lock (READ_ONCE).
- * @ext: the extent the mover's requests are about, or MEMX_DRAIN_NONE.
- * @route: where the mover's requests on @ext go (slot + 1). @ext and
- *	@route are written by @work before it sends requests, read on the I/O
- *	path (READ_ONCE).
+ * @ext: the extent the mover's requests are about, or MEMX_MOVE_NONE.
+ * @route: where the mover's requests on @ext go (slot + 1).
+ * @session: and on which session: a request that would go to another one
+ *	fails. @ext, @route and @session are written by @work before it
+ *	sends requests, read on the I/O path (READ_ONCE).
+ * @gate_reads: reads of @gate wait too (a drain frees the copy they read;
+ *	a new copy changes nothing for them). Written by @work before @gate.
+ * @rate: most extents (MiB) copied per second (rebuild_rate=). Constant.
  * Fields below: @work only.
- * @pages: MEMX_EXTENT_PAGES pages holding the extent being moved, or NULL.
- * @cursor: where the next search for an extent to move starts.
- * @warned: "no server can take it" was logged (reset by a move).
+ * @pages: MEMX_EXTENT_PAGES pages holding the extent being copied, or NULL.
+ * @cursor: where the next search for work starts.
+ * @next_ns: ktime before which no new copy starts (@rate).
+ * @warned: "no server can take it" was logged (reset by a copy).
  */
-struct memx_drain {
-	struct work_struct work;
+struct memx_mover {
+	struct delayed_work work;
 	bool ready;
 	bool stop;
 	u32 gate;
 	u32 ext;
 	u8 route;
+	u32 session;
+	bool gate_reads;
+	unsigned int rate;
 	struct page **pages;
 	u32 cursor;
+	u64 next_ns;
 	bool warned;
+};
+
+/*
+ * Dropped copies whose server keeps their pages (it refused a write, but
+ * answers): the mover discards them there, and until then that server is
+ * not given the extent again (a first placement there would find old
+ * pages where it expects none). More at once: the server is evicted.
+ */
+#define MEMX_STALE_MAX		64
+
+/**
+ * struct memx_stale - a dropped copy to discard on its server
+ * @ext: the extent
+ * @v: its server's slot + 1
+ * @session: the session holding the pages (only that one is meant)
+ */
+struct memx_stale {
+	u32 ext;
+	u8 v;
+	u32 session;
 };
 
 /**
@@ -289,17 +379,25 @@ struct memx_drain {
  * @tag_set, @disk: blk-mq. @disk is NULL until allocated.
  * @nr_pages: device size in 4 KiB pages. Constant.
  * @nr_extents: extents covering it (the last may be partial). Constant.
- * @extents: one byte per extent (MEMX_EXT_*, or slot + 1). Written under
+ * @replicas: copies of each extent (replicas=, 1..MEMX_MAX_REPLICAS).
+ *	Constant.
+ * @extents: one word per extent (see MEMX_EXTENT_SHIFT). Written under
  *	@place_lock; read locklessly (READ_ONCE) on the I/O path.
- * @place_lock: guards @extents changes and server extent counts.
+ * @place_lock: guards @extents changes, @placed, @degraded, @few_warned,
+ *	@stale, @nstale and server extent counts.
+ * @placed: extents with at least one copy.
+ * @degraded: extents with at least one and fewer than @replicas copies
+ *	(read locklessly by sysfs and the housekeeping timer).
+ * @few_warned: "fewer servers than replicas" was logged.
+ * @stale, @nstale: dropped copies to discard on their servers.
  * @srv_lock: serialises claiming a free server slot.
  * @servers: the server table.
  * @allowed, @nr_allowed: servers= restriction (none: any). Constant.
  * @cli_gen: our generation, random and non-zero. Constant.
  * @seq: source of request sequence numbers.
  * @io_timeout: jiffies a request may take before it fails. Constant.
- * @wq: runs each server's lose_work (WQ_MEM_RECLAIM: swap I/O waits on
- *	it to reopen a session).
+ * @wq: runs each server's lose_work and the mover (WQ_MEM_RECLAIM: swap
+ *	I/O waits on it to reopen a session).
  * @hk_timer: housekeeping (liveness, OPEN retries, DISCOVER), every second.
  * @stopping: unload in progress: housekeeping stops re-arming.
  * @last_rx: jiffies of the last well-formed frame received from any server
@@ -308,7 +406,7 @@ struct memx_drain {
  *	becomes so, cleared by a placement that succeeds MEMX_FULL_CLEAR after
  *	the last ENOSPC). READ/WRITE_ONCE.
  * @full_last: jiffies of the last ENOSPC for want of a server. READ/WRITE_ONCE.
- * @drain: the mover of extents off draining servers (its own rules).
+ * @mover: copies extents between servers (its own rules).
  * @stats: counters.
  */
 struct memx_dev {
@@ -317,8 +415,14 @@ struct memx_dev {
 	struct gendisk *disk;
 	u64 nr_pages;
 	u32 nr_extents;
-	u8 *extents;
+	unsigned int replicas;
+	u32 *extents;
 	spinlock_t place_lock;		/* see above */
+	u32 placed;
+	u32 degraded;
+	bool few_warned;
+	struct memx_stale stale[MEMX_STALE_MAX];
+	unsigned int nstale;
 	spinlock_t srv_lock;		/* see above */
 	struct memx_server servers[MEMX_MAX_SERVERS];
 	u8 allowed[MEMX_MAX_SERVERS][ETH_ALEN];
@@ -332,16 +436,42 @@ struct memx_dev {
 	bool full;
 	unsigned long full_last;
 	unsigned long last_rx;
-	struct memx_drain drain;
+	struct memx_mover mover;
 	struct memx_stats stats;
 };
 
 enum memx_cmd_state {
 	MEMX_CMD_IDLE = 0,
-	MEMX_CMD_WAITING,	/* no server yet: the timer retries */
-	MEMX_CMD_BLOCKED,	/* on its server's blocked list (window) */
-	MEMX_CMD_INFLIGHT,	/* sent, replies awaited */
+	MEMX_CMD_WAITING,	/* nothing sent: no server yet, the timer retries */
+	MEMX_CMD_BLOCKED,	/* nothing sent: on a server's blocked list */
+	MEMX_CMD_INFLIGHT,	/* sent to a target at least, replies awaited */
 	MEMX_CMD_DONE,		/* ended or ending: nothing may touch it */
+};
+
+enum memx_tgt_state {
+	MEMX_TGT_IDLE = 0,	/* not sent yet (maybe blocked on its window) */
+	MEMX_TGT_SENT,		/* sent, replies awaited */
+	MEMX_TGT_DONE,		/* every page acknowledged (or received) */
+	MEMX_TGT_DROPPED,	/* its copy was dropped: nothing more to do */
+};
+
+/**
+ * struct memx_tgt - one server a request goes to (guarded by memx_cmd.lock)
+ * @slot: the server's slot.
+ * @state: enum memx_tgt_state.
+ * @charged: frames charged to that server's window while sent (0: none).
+ * @session, @srv_gen: the session it was sent on.
+ * @done: WRITE: bit i, page memx_cmd.page + i acknowledged; DISCARD: 1.
+ * @sent_ns: ktime of its first transmission (RTT sample).
+ */
+struct memx_tgt {
+	u8 slot;
+	u8 state;
+	u16 charged;
+	u32 session;
+	u32 srv_gen;
+	u32 done;
+	u64 sent_ns;
 };
 
 /**
@@ -350,33 +480,42 @@ enum memx_cmd_state {
  *	once (init_request), not per request.
  * @state: enum memx_cmd_state.
  * @op: MEMX_T_WRITE, MEMX_T_READ or MEMX_T_DISCARD.
- * @slot: server slot the request went to (valid while INFLIGHT).
  * @nr: pages covered (1..16 for READ/WRITE, 1..256 for DISCARD). A
  *	DISCARD covers one extent's part of its request at a time.
  * @tries: retransmissions so far.
  * @gfp: MEMX_GFP_SWAP for swap I/O (REQ_SWAP), else MEMX_GFP_IO.
- * @mover: a request of the drain mover (REQ_OP_DRV_IN/OUT, on a reserved
- *	tag; its op, page, nr and pages are filled by the mover): it passes
- *	the gate and goes where memx_drain.route says (struct memx_drain).
+ * @mover: a request of the mover (REQ_OP_DRV_IN/OUT, on a reserved tag;
+ *	its op, page, nr and pages are filled by the mover): it passes the
+ *	gate, goes where memx_mover.route says, and never drops a copy.
  *	Cleared by queue_rq for every other request.
- * @session, @srv_gen: the session it was sent on.
+ * @nt: targets in @t. A WRITE or DISCARD goes to every copy of its extent
+ *	(the copies when it was first sent); a READ to one copy at a time,
+ *	@t[0], and to another one when that one fails or times out.
+ * @t: the targets.
+ * @blocked: slot + 1 of the server on whose blocked list (window) it
+ *	waits, else 0; it is on that list (@wait_node) only while set.
+ * @kick: servers (bitmask of slots) whose window lost a charge without
+ *	waking its blocked requests (we held @lock): the caller kicks them
+ *	once @lock is dropped (memx_req_kick()).
  * @seq: sequence number, assigned when first sent, kept on retransmission.
  * @page: first page.
- * @done: bit i: page @page + i acknowledged (WRITE) or received (READ).
+ * @done: READ: bit i, page @page + i received.
  * @start: jiffies when queue_rq started it.
  * @due: jiffies when the timer should act next.
- * @sent_ns: ktime of the first transmission (RTT sample).
  * @mark: jiffies of the last transmission, or of the last time the timer
  *	let it wait on (see @defers).
- * @defers: times the timer found the server answering (other requests)
+ * @defers: times the timer found its servers answering (other requests)
  *	since @mark and let this one wait another RTO instead of sending it
  *	again: at most MEMX_RTO_DEFERS per transmission.
+ * @failover: READ: the next transmission goes to another copy if there is
+ *	one (its target timed out or refused it).
+ * @refused: READ: copies (a mask of slots) that answered it with an error
+ *	since its timer last fired: not asked again before that.
  * @rto: the RTO (jiffies) of the last transmission.
- * @charged: frames charged to the window of server @slot while in flight
- *	(0: none). Given back by memx_win_release() when it ends.
- * @need: frames it will charge (while BLOCKED).
- * @wait_node: on the blocked list of server @slot while BLOCKED; only under
- *	that server's lock (empty otherwise).
+ * @need: frames it charges a target's window (READ and WRITE: per page,
+ *	at that server's fragment size).
+ * @wait_node: on the blocked list of server @blocked - 1; only under that
+ *	server's lock (empty otherwise).
  * @pages: the bio's page for each 4 KiB block (READ, WRITE).
  * @frags: fragments received of each page (READ).
  * @timer: retransmission and timeout. Its callback takes @lock and
@@ -387,23 +526,24 @@ struct memx_cmd {
 	spinlock_t lock;		/* see above */
 	u8 state;
 	u8 op;
-	u8 slot;
 	u16 nr;
 	u16 tries;
 	gfp_t gfp;
 	bool mover;
-	u32 session;
-	u32 srv_gen;
+	u8 nt;
+	struct memx_tgt t[MEMX_MAX_REPLICAS];
+	u8 blocked;
+	u16 kick;
 	u64 seq;
 	u64 page;
 	u32 done;
 	unsigned long start;
 	unsigned long due;
-	u64 sent_ns;
 	unsigned long mark;
 	u8 defers;
+	bool failover;
+	u16 refused;
 	unsigned long rto;
-	u16 charged;
 	u16 need;
 	struct list_head wait_node;
 	struct page *pages[MEMX_MAX_PAGES_PER_OP];
@@ -447,45 +587,56 @@ bool memx_server_used(const struct memx_server *srv);
 bool memx_server_alive(const struct memx_server *srv);
 bool memx_server_dead(const struct memx_server *srv);
 bool memx_server_gone(struct memx_dev *d, const struct memx_server *srv);
-void memx_server_close_drained(struct memx_dev *d, struct memx_server *srv);
+bool memx_server_silent(const struct memx_server *srv, unsigned long t);
+bool memx_server_usable(const struct memx_server *srv);
+void memx_server_evict(struct memx_dev *d, struct memx_server *srv,
+		       const char *why);
+void memx_server_close_empty(struct memx_dev *d, struct memx_server *srv);
 extern const struct memx_port_ops memx_client_port_ops;
 
-/* drain.c */
-void memx_drain_init(struct memx_dev *d);
-void memx_drain_start(struct memx_dev *d);
-void memx_drain_stop(struct memx_dev *d);
-void memx_drain_kick(struct memx_dev *d);
+/* mover.c */
+void memx_mover_init(struct memx_dev *d, unsigned int rate);
+void memx_mover_start(struct memx_dev *d);
+void memx_mover_stop(struct memx_dev *d);
+void memx_mover_kick(struct memx_dev *d);
 u64 memx_drain_pending(struct memx_dev *d);
 
-/* Requests on the extent being moved wait (the mover's own pass). */
-static inline bool memx_drain_gated(struct memx_dev *d,
+/* Requests on the extent being copied wait (the mover's own pass). */
+static inline bool memx_mover_gated(struct memx_dev *d,
 				    const struct memx_cmd *cmd)
 {
 	return !cmd->mover &&
-	       cmd->page >> MEMX_EXTENT_SHIFT == READ_ONCE(d->drain.gate);
+	       cmd->page >> MEMX_EXTENT_SHIFT == READ_ONCE(d->mover.gate) &&
+	       (cmd->op != MEMX_T_READ || READ_ONCE(d->mover.gate_reads));
 }
 
-/* Where a request goes: its extent's byte, or the mover's route. */
-static inline u8 memx_drain_route(struct memx_dev *d,
-				  const struct memx_cmd *cmd)
+/*
+ * The copies a request goes to: its extent's word, or for the mover's
+ * requests the one server of its route.
+ */
+static inline u32 memx_req_route(struct memx_dev *d,
+				 const struct memx_cmd *cmd)
 {
 	if (unlikely(cmd->mover) &&
-	    cmd->page >> MEMX_EXTENT_SHIFT == READ_ONCE(d->drain.ext))
-		return READ_ONCE(d->drain.route);
+	    cmd->page >> MEMX_EXTENT_SHIFT == READ_ONCE(d->mover.ext))
+		return READ_ONCE(d->mover.route);
 	return READ_ONCE(d->extents[cmd->page >> MEMX_EXTENT_SHIFT]);
 }
 
 /* place.c */
-int memx_place_init(struct memx_dev *d, u64 size);
+int memx_place_init(struct memx_dev *d, u64 size, unsigned int replicas);
 void memx_place_exit(struct memx_dev *d);
-u8 memx_place_get(struct memx_dev *d, u64 page);
-int memx_place_extent(struct memx_dev *d, u64 page);
-void memx_place_reset(struct memx_dev *d, u64 page, u8 expect);
+int memx_place_extent(struct memx_dev *d, u64 page, u32 *w);
+void memx_place_reset(struct memx_dev *d, u64 page, u32 expect);
+int memx_place_drop(struct memx_dev *d, u32 ext, u8 v, bool stale);
+bool memx_place_stale_next(struct memx_dev *d, struct memx_stale *e);
 void memx_place_lose(struct memx_dev *d, struct memx_server *srv);
-struct memx_server *memx_place_move_target(struct memx_dev *d,
-					   struct memx_server *from,
-					   u32 *srv_gen, u32 *session);
-bool memx_place_move(struct memx_dev *d, u32 ext, struct memx_server *from,
+u32 memx_place_shed(struct memx_dev *d, u32 ext, u32 mask);
+struct memx_server *memx_place_move_target(struct memx_dev *d, u32 ext,
+					   u32 exclude, u32 *srv_gen,
+					   u32 *session);
+void memx_place_unreserve(struct memx_server *srv);
+bool memx_place_move(struct memx_dev *d, u32 ext, u8 from,
 		     struct memx_server *to, u32 srv_gen, u32 session);
 bool memx_place_holds(struct memx_dev *d, struct memx_server *srv);
 

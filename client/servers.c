@@ -78,6 +78,18 @@ bool memx_server_used(const struct memx_server *srv)
 	return smp_load_acquire(&srv->used);
 }
 
+/* Nothing heard from it, advert or reply, for @t jiffies. */
+bool memx_server_silent(const struct memx_server *srv, unsigned long t)
+{
+	return !time_before(jiffies, READ_ONCE(srv->last_heard) + t);
+}
+
+/* A read may go there now (lockless: the caller rechecks under the lock). */
+bool memx_server_usable(const struct memx_server *srv)
+{
+	return READ_ONCE(srv->state) == MEMX_SRV_OPEN && !READ_ONCE(srv->losing);
+}
+
 bool memx_server_alive(const struct memx_server *srv)
 {
 	return time_before(jiffies,
@@ -98,8 +110,7 @@ const char *memx_server_liveness(const struct memx_server *srv)
 /* Dead: nothing heard from it, advert or reply, for MEMX_DEAD_AFTER. */
 bool memx_server_dead(const struct memx_server *srv)
 {
-	return !time_before(jiffies,
-			    READ_ONCE(srv->last_heard) + MEMX_DEAD_AFTER);
+	return memx_server_silent(srv, MEMX_DEAD_AFTER);
 }
 
 /*
@@ -145,6 +156,7 @@ static struct memx_server *memx_server_claim(struct memx_dev *d,
 			ether_addr_copy(srv->mac, mac);
 			WRITE_ONCE(srv->last_advert, jiffies);
 			WRITE_ONCE(srv->last_heard, jiffies);
+			srv->found = jiffies;
 			/* jiffies starts near a wrap: never leave 0 here */
 			WRITE_ONCE(srv->last_reply, jiffies - 1);
 			srv->open_sent = jiffies - HZ;
@@ -225,6 +237,8 @@ static void memx_server_reset(struct memx_dev *d, struct memx_server *srv,
 	srv->session = 0;
 	srv->srv_gen = gen;
 	srv->open_sent = jiffies - HZ;
+	/* A new session starts empty: nothing left to evict. */
+	srv->evicting = false;
 	if (lose) {
 		srv->losing = true;
 		srv->lose_seq++;
@@ -241,23 +255,25 @@ static bool memx_server_may_open(struct memx_dev *d, struct memx_server *srv)
 }
 
 /**
- * memx_server_close_drained() - close our session on a drained server
+ * memx_server_close_empty() - close our session on a drained or evicted
+ *	server
  * @d: the device
- * @srv: a draining server the mover found none of our extents on
+ * @srv: a draining or evicted server the mover found none of our extents on
  *
  * Under place_lock, so no extent is placed there meanwhile (none is placed
- * on a draining server anyway), and only while it still drains and its
- * count of our extents is 0. The CLOSE's ACK takes it back to NEW (not
- * CLOSED, which is for unload): once the drain stops, it is opened again.
+ * on a draining or evicted server anyway), and only while its count of our
+ * extents is 0. The CLOSE's ACK takes it back to NEW (not CLOSED, which is
+ * for unload): a drained server is opened again once it stops draining,
+ * an evicted one at once, with a new, empty session.
  */
-void memx_server_close_drained(struct memx_dev *d, struct memx_server *srv)
+void memx_server_close_empty(struct memx_dev *d, struct memx_server *srv)
 {
 	bool closing = false;
 
 	spin_lock_bh(&d->place_lock);
 	spin_lock(&srv->lock);
-	if (srv->state == MEMX_SRV_OPEN && srv->draining && !srv->extents &&
-	    !READ_ONCE(d->stopping)) {
+	if (srv->state == MEMX_SRV_OPEN && (srv->draining || srv->evicting) &&
+	    !srv->extents && !READ_ONCE(d->stopping)) {
 		srv->state = MEMX_SRV_CLOSING;
 		memx_server_send_ctrl(d, srv, MEMX_T_CLOSE);
 		closing = true;
@@ -265,8 +281,40 @@ void memx_server_close_drained(struct memx_dev *d, struct memx_server *srv)
 	spin_unlock(&srv->lock);
 	spin_unlock_bh(&d->place_lock);
 	if (closing)
-		pr_info("server %pM drained: closing our session %08x\n",
-			srv->mac, srv->session);
+		pr_info("server %pM %s: closing our session %08x\n", srv->mac,
+			srv->evicting ? "evicted" : "drained", srv->session);
+}
+
+/**
+ * memx_server_evict() - @srv missed a write, or died (replicas > 1)
+ * @d: the device
+ * @srv: the server
+ * @why: what happened, for the log
+ *
+ * None of its copies is trusted for new work any more: the mover drops
+ * them wherever the extent has another copy, and makes new ones elsewhere;
+ * once it holds none, our session there is closed (its pages are freed)
+ * and the server rejoins with a new, empty one. With one replica nothing
+ * is evicted: its copies are the only ones. Any context (takes srv->lock).
+ */
+void memx_server_evict(struct memx_dev *d, struct memx_server *srv,
+		       const char *why)
+{
+	bool now = false;
+
+	if (d->replicas < 2)
+		return;
+	spin_lock_bh(&srv->lock);
+	if (srv->state == MEMX_SRV_OPEN && !srv->evicting) {
+		srv->evicting = true;
+		now = true;
+	}
+	spin_unlock_bh(&srv->lock);
+	if (now) {
+		pr_warn("server %pM %s: evicted, its copies are made again elsewhere\n",
+			srv->mac, why);
+		memx_mover_kick(d);
+	}
 }
 
 /* After a reset: mark @srv's extents lost, then open a new session. */
@@ -374,7 +422,7 @@ static void memx_advert_rx(struct memx_dev *d, struct memx_server *srv,
 		pr_warn("server %pM restarted (generation %08x)\n", srv->mac,
 			m->srv_gen);
 	if (drain)
-		memx_drain_kick(d);
+		memx_mover_kick(d);
 }
 
 /* ACK or ERROR to our OPEN or CLOSE. */
@@ -384,7 +432,8 @@ static void memx_ctrl_rx(struct memx_dev *d, struct memx_server *srv,
 	bool restarted = false;
 
 	spin_lock_bh(&srv->lock);
-	if (m->seq != srv->open_seq) {
+	/* 0: nothing outstanding (a CLOSE was acknowledged already). */
+	if (!m->seq || m->seq != srv->open_seq) {
 		spin_unlock_bh(&srv->lock);
 		atomic64_inc(&d->stats.late_replies);
 		return;
@@ -425,10 +474,19 @@ static void memx_ctrl_rx(struct memx_dev *d, struct memx_server *srv,
 			srv->state = MEMX_SRV_CLOSED;
 			break;
 		}
-		/* A drained server: open again once it stops draining. */
+		/*
+		 * A drained server: open again once it stops draining; an
+		 * evicted one: at once, with a new, empty session.
+		 */
 		srv->state = MEMX_SRV_NEW;
 		srv->session = 0;
-		srv->open_sent = jiffies;
+		srv->evicting = false;
+		srv->open_sent = jiffies - HZ;
+		/*
+		 * The ACKs of the CLOSE's retransmissions carry its seq and
+		 * the session closed: none may pass for the next OPEN's.
+		 */
+		srv->open_seq = 0;
 		pr_info("server %pM: session closed\n", srv->mac);
 		break;
 	default:
@@ -517,8 +575,9 @@ const struct memx_port_ops memx_client_port_ops = {
 static void memx_hk_timer(struct timer_list *t)
 {
 	struct memx_dev *d = timer_container_of(d, t, hk_timer);
-	bool known = false;
+	bool known = false, work = READ_ONCE(d->degraded);
 	unsigned int i;
+	u32 dead = 0;
 
 	/*
 	 * Unloading: CLOSE is on its way, an OPEN now would open a session
@@ -543,8 +602,23 @@ static void memx_hk_timer(struct timer_list *t)
 				memx_server_send_ctrl_seq(d, srv, MEMX_T_CLOSE,
 							  true);
 		}
+		/* replicas > 1: a dead server's copies are made elsewhere. */
+		if (d->replicas > 1 && srv->state == MEMX_SRV_OPEN &&
+		    !srv->evicting && srv->extents && memx_server_gone(d, srv))
+			dead |= BIT(i);
+		if ((srv->draining && srv->state == MEMX_SRV_OPEN) ||
+		    srv->evicting)
+			work = true;
 		spin_unlock_bh(&srv->lock);
 	}
+	for (i = 0; dead; i++) {
+		if (!(dead & BIT(i)))
+			continue;
+		dead &= ~BIT(i);
+		memx_server_evict(d, &d->servers[i], "is dead");
+	}
+	if (work)
+		memx_mover_kick(d);
 	if (!known)
 		memx_send_discover(d);
 	if (!READ_ONCE(d->stopping))

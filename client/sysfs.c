@@ -24,6 +24,7 @@ static ssize_t servers_show(struct device *dev, struct device_attribute *attr,
 		struct memx_server *srv = &d->servers[i];
 		u64 capacity, free, held, retrans;
 		u32 srtt, rto, extents, cwnd, inflight;
+		bool evicting;
 
 		if (!memx_server_used(srv))
 			continue;
@@ -37,13 +38,15 @@ static ssize_t servers_show(struct device *dev, struct device_attribute *attr,
 		retrans = srv->retransmits;
 		cwnd = srv->cwnd;
 		inflight = srv->inflight;
+		evicting = srv->evicting;
 		spin_unlock_bh(&srv->lock);
 		len += sysfs_emit_at(buf, len,
-				     "%pM %s %llu %llu %u %u %u %llu %llu %u %u\n",
+				     "%pM %s %llu %llu %u %u %u %llu %llu %u %u %s\n",
 				     srv->mac, memx_server_liveness(srv),
 				     capacity << MEMX_PAGE_SHIFT,
 				     free << MEMX_PAGE_SHIFT, srtt, rto,
-				     extents, held, retrans, cwnd, inflight);
+				     extents, held, retrans, cwnd, inflight,
+				     evicting ? "evicting" : "-");
 	}
 	return len;
 }
@@ -103,7 +106,35 @@ static struct memx_stat_attr memx_stat_attrs[] = {
 	  offsetof(struct memx_stats, tx_failed) },
 	{ __ATTR(drain_moved, 0444, memx_stat_show, NULL),
 	  offsetof(struct memx_stats, drain_moved) },
+	{ __ATTR(rebuilt, 0444, memx_stat_show, NULL),
+	  offsetof(struct memx_stats, rebuilt) },
+	{ __ATTR(dropped, 0444, memx_stat_show, NULL),
+	  offsetof(struct memx_stats, dropped) },
 };
+
+static ssize_t replicas_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n", memx_sysfs_dev(dev)->replicas);
+}
+static DEVICE_ATTR_RO(replicas);
+
+/* Extents with at least one copy. */
+static ssize_t placed_show(struct device *dev, struct device_attribute *attr,
+			   char *buf)
+{
+	return sysfs_emit(buf, "%u\n", READ_ONCE(memx_sysfs_dev(dev)->placed));
+}
+static DEVICE_ATTR_RO(placed);
+
+/* Extents with fewer copies than replicas (rebuilt: copies made since). */
+static ssize_t degraded_show(struct device *dev,
+			     struct device_attribute *attr, char *buf)
+{
+	return sysfs_emit(buf, "%u\n",
+			  READ_ONCE(memx_sysfs_dev(dev)->degraded));
+}
+static DEVICE_ATTR_RO(degraded);
 
 /* Extents still on draining servers (drain_moved: those moved off). */
 static ssize_t drain_pending_show(struct device *dev,
@@ -165,6 +196,11 @@ static struct attribute *memx_attrs[] = {
 	&memx_stat_attrs[5].attr.attr,
 	&memx_stat_attrs[6].attr.attr,
 	&memx_stat_attrs[7].attr.attr,
+	&memx_stat_attrs[8].attr.attr,
+	&memx_stat_attrs[9].attr.attr,
+	&dev_attr_replicas.attr,
+	&dev_attr_placed.attr,
+	&dev_attr_degraded.attr,
 	&dev_attr_drain_pending.attr,
 	&dev_attr_malformed.attr,
 	&dev_attr_inflight.attr,
