@@ -10,6 +10,7 @@
 # make check           install what is needed, build, run every test (TAP)
 # make lab             install what is needed, run the MemX flow in two guests
 # make bench           benchmarks against brd, zram, NBD, AoE
+# make bench-replicas  the cost of replicas=2 against replicas=1
 
 MEMX_TOP := $(CURDIR)
 KVER_RUNNING := $(shell uname -r)
@@ -17,7 +18,8 @@ KDIR ?= $(or $(wildcard /lib/modules/$(KVER_RUNNING)/build),$(lastword $(sort $(
 
 KBUILD_ARGS := -C $(KDIR) M=$(MEMX_TOP) MEMX_TOP=$(MEMX_TOP)
 
-.PHONY: all modules clean modules-all unit fuzz sparse style check lab bench deps
+.PHONY: all modules clean modules-all unit fuzz sparse style check lab bench \
+	bench-replicas deps
 
 all: modules
 
@@ -60,3 +62,6 @@ lab:
 
 bench:
 	./selftests/bench/run.sh
+
+bench-replicas:
+	./selftests/bench/replicas.sh

@@ -45,19 +45,8 @@ log() { echo "bench: $*"; }
 
 declare -A DEV ST
 
-# $1 = workload: fio options
-wl_opts() {
-	case $1 in
-	randread-qd1) echo "--rw=randread --bs=4k --iodepth=1" ;;
-	randread-qd16) echo "--rw=randread --bs=4k --iodepth=16" ;;
-	randwrite-qd1) echo "--rw=randwrite --bs=4k --iodepth=1" ;;
-	randwrite-qd16) echo "--rw=randwrite --bs=4k --iodepth=16" ;;
-	seqread-qd4) echo "--rw=read --bs=64k --iodepth=4" ;;
-	seqwrite-qd4) echo "--rw=write --bs=64k --iodepth=4" ;;
-	randrw-qd16) echo "--rw=randrw --rwmixread=70 --bs=4k --iodepth=16" ;;
-	*) return 1 ;;
-	esac
-}
+# shellcheck source=selftests/bench/workloads.sh
+. "$BENCH/workloads.sh"
 
 # A device that failed says why in ST[] and is left out from then on.
 broken() {
