@@ -630,6 +630,7 @@ int memx_place_extent(struct memx_dev *d, u64 page, u32 *w);
 void memx_place_reset(struct memx_dev *d, u64 page, u32 expect);
 int memx_place_drop(struct memx_dev *d, u32 ext, u8 v, bool stale);
 bool memx_place_stale_next(struct memx_dev *d, struct memx_stale *e);
+void memx_place_stale_done(struct memx_dev *d, const struct memx_stale *e);
 void memx_place_lose(struct memx_dev *d, struct memx_server *srv);
 u32 memx_place_shed(struct memx_dev *d, u32 ext, u32 mask);
 struct memx_server *memx_place_move_target(struct memx_dev *d, u32 ext,

@@ -583,11 +583,12 @@ static void memx_mover_scrub(struct memx_dev *d)
 	struct memx_stale e;
 
 	while (!READ_ONCE(d->mover.stop) && memx_place_stale_next(d, &e)) {
-		if (memx_mover_session(d, e.v) != e.session)
-			continue;	/* that session is gone, and its pages */
-		if (memx_mover_drop(d, e.ext, e.v, e.session))
+		/* A session gone took its pages with it. */
+		if (memx_mover_session(d, e.v) == e.session &&
+		    memx_mover_drop(d, e.ext, e.v, e.session))
 			memx_server_evict(d, &d->servers[e.v - 1],
 					  "kept a copy we could not discard");
+		memx_place_stale_done(d, &e);
 	}
 }
 

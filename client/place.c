@@ -149,7 +149,9 @@ static bool memx_place_is_stale(struct memx_dev *d, u32 ext, u8 v)
 /**
  * memx_place_stale_next() - a dropped copy whose pages are to be freed
  * @d: the device
- * @e: set to it, and taken off the list
+ * @e: set to it; it stays listed (its server is not given that extent)
+ *	until memx_place_stale_done(), so no new copy can be written there
+ *	while the mover's discard is on its way
  *
  * Return: false when there is none.
  */
@@ -160,11 +162,26 @@ bool memx_place_stale_next(struct memx_dev *d, struct memx_stale *e)
 	spin_lock_bh(&d->place_lock);
 	if (d->nstale) {
 		*e = d->stale[0];
-		d->stale[0] = d->stale[--d->nstale];
 		ret = true;
 	}
 	spin_unlock_bh(&d->place_lock);
 	return ret;
+}
+
+/* The mover is done with @e (discarded, or its session gone). */
+void memx_place_stale_done(struct memx_dev *d, const struct memx_stale *e)
+{
+	unsigned int i;
+
+	spin_lock_bh(&d->place_lock);
+	for (i = 0; i < d->nstale; i++) {
+		if (d->stale[i].ext == e->ext && d->stale[i].v == e->v &&
+		    d->stale[i].session == e->session) {
+			d->stale[i] = d->stale[--d->nstale];
+			break;
+		}
+	}
+	spin_unlock_bh(&d->place_lock);
 }
 
 /*
