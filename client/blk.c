@@ -168,8 +168,13 @@ static struct gendisk *memx_blk_alloc_disk(struct memx_dev *d)
 		.discard_granularity	= MEMX_PAGE_SIZE,
 		.max_write_zeroes_sectors = MEMX_EXTENT_SECTORS,
 #ifdef MEMX_HAVE_BLK_FEAT
-		/* Not rotational, no write cache, no FUA: features 0. */
-		.features		= 0,
+		/*
+		 * Not rotational, no write cache, no FUA. With replicas,
+		 * stable writes: a page being written is not changed until
+		 * every copy has it, or the copies could differ.
+		 */
+		.features		= d->replicas > 1 ?
+					  BLK_FEAT_STABLE_WRITES : 0,
 #endif
 	};
 
@@ -195,6 +200,8 @@ static struct gendisk *memx_blk_alloc_disk(struct memx_dev *d)
 	blk_queue_flag_set(QUEUE_FLAG_NONROT, q);
 	blk_queue_flag_clear(QUEUE_FLAG_ADD_RANDOM, q);
 	blk_queue_write_cache(q, false, false);
+	if (d->replicas > 1)
+		blk_queue_flag_set(QUEUE_FLAG_STABLE_WRITES, q);
 	return disk;
 #endif
 }

@@ -167,7 +167,7 @@ static inline u16 memx_extent_part(u64 page, u64 nr)
  *   frame into the reserves and leave none for the NIC to receive the
  *   replies that complete the swap-out. Module exit waits until no frame
  *   with that destructor is left (memx_frames_drain()).
- * - by size: swap-out frames carry the page being written in place (a page
+ * - by size: write frames carry the page being written in place (a page
  *   reference, memx_skb_attach_page()), not a copy: a frame costs its
  *   header allocation (under 1 KiB), so 512 frames are under 0.5 MiB.
  * Control frames (OPEN, CLOSE, DISCOVER) are few and use MEMX_GFP_IO.

@@ -33,6 +33,7 @@
  * replies vanish and the retransmission timer brings them again.
  */
 #include <linux/highmem.h>
+#include <linux/net.h>
 #include <linux/delay.h>
 #include "memx_client.h"
 
@@ -172,12 +173,18 @@ static void memx_send_write(struct memx_dev *d, struct memx_server *srv,
 
 			m->frag_off = off;
 			m->frag_len = len;
-			if (cmd->gfp & __GFP_MEMALLOC) {
-				/*
-				 * Swap-out: the page stays as it is until
-				 * the request ends; send it in place, so
-				 * freeing a page costs no page-sized copy.
-				 */
+			/*
+			 * The bio's page goes in place (a reference, not a
+			 * copy): a frame costs its header only, which is
+			 * what lets swap-out free memory at all. A copy
+			 * still queued when the request has ended carries
+			 * whatever the page holds by then, but with this
+			 * request's seq, which the server has applied
+			 * already (every page was acknowledged): it is
+			 * dropped as stale there. Slab memory may not be
+			 * referenced from a frame (sendpage_ok()): copied.
+			 */
+			if (sendpage_ok(cmd->pages[i])) {
 				skb = memx_frame(d, m, 0, cmd->gfp);
 				if (skb)
 					memx_skb_attach_page(skb,

@@ -111,19 +111,22 @@ static int memx_send_page(struct memx_port *port, const u8 *dst,
 				     MEMX_S_OK, s->id, 1, index);
 		return MEMX_S_OK;
 	}
-	/* Stored pages are never written in place: no torn reads. */
+	/*
+	 * Stored pages are never written in place (a write stores a new
+	 * page): no torn reads, and each fragment can carry the stored page
+	 * itself (a reference, not a copy), however long it stays queued.
+	 */
 	for (off = 0; off < MEMX_PAGE_SIZE; off += chunk) {
 		m.frag_off = off;
 		m.frag_len = min(chunk, MEMX_PAGE_SIZE - off);
-		skb = memx_port_alloc_skb(port, m.frag_len, GFP_ATOMIC);
+		skb = memx_port_alloc_skb(port, 0, GFP_ATOMIC);
 		if (!skb) {
 			atomic64_inc(&memx_srv.st.tx_fail);
 			st = MEMX_S_BUSY;
 			break;
 		}
 		memx_build_hdr((struct memx_hdr *)skb->data, &m);
-		memx_skb_put_payload(skb, page_address(page) + off,
-				     m.frag_len);
+		memx_skb_attach_page(skb, page, off, m.frag_len);
 		memx_srv_send(port, skb, dst);
 	}
 	put_page(page);
