@@ -163,6 +163,6 @@ swapflag=0
 mtus_done=$(find "$OUT/raw" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort -n | tr '\n' ' ')
 gnuplot -e "dir='$OUT'; mtus='$mtus_done'; swap=$swapflag" "$BENCH/chart.gp" 2>"$OUT/gnuplot.err" ||
 	log "gnuplot failed: $(cat "$OUT/gnuplot.err")"
-ln -sfn "$(basename "$OUT")" "$BENCH/out/latest"
+[ "$(dirname "$OUT")" -ef "$BENCH/out" ] && ln -sfn "$(basename "$OUT")" "$BENCH/out/latest"
 cat "$OUT/report.out"
 log "results: $OUT/results.md, results.csv, chart.png"
