@@ -519,7 +519,8 @@ struct memx_tgt {
  * @pages: the bio's page for each 4 KiB block (READ, WRITE).
  * @frags: fragments received of each page (READ).
  * @timer: retransmission and timeout. Its callback takes @lock and
- *	rechecks @state and @due, so it tolerates running late.
+ *	rechecks @state and @due, so it tolerates running late, and early:
+ *	it stays armed across the tag's requests (memx_req_arm()).
  * @dev: back pointer. Constant.
  */
 struct memx_cmd {

@@ -136,6 +136,17 @@ static void memx_req_arm(struct memx_dev *d, struct memx_cmd *cmd,
 	if (time_after(due, end))
 		due = end;
 	cmd->due = due;
+	/*
+	 * A timer due no later is left as it is: it fires early and re-arms
+	 * itself for cmd->due (memx_req_timer()). Nor does a request delete
+	 * its timer when it ends (memx_req_end()): a tag's timer stays armed
+	 * across its requests, and back-to-back requests on a tag cost no
+	 * timer operation until that expiry comes (once a jiffy or so),
+	 * where two per request (enqueue, dequeue) were the rule.
+	 */
+	if (timer_pending(&cmd->timer) &&
+	    time_before_eq(READ_ONCE(cmd->timer.expires), due))
+		return;
 	mod_timer(&cmd->timer, due);
 }
 
@@ -939,13 +950,14 @@ static u16 memx_req_take_kick(struct memx_cmd *cmd)
 
 /*
  * @charged frames of a request that was sent to @srv are given back (@ok:
- * it succeeded at the first try): grow the window, and send the blocked
- * requests that now fit. A woken request is identified by its seq, so one
- * that its timer ended meanwhile (and whose tag may carry a new request
- * by now) is left alone.
+ * it succeeded at the first try; @rtt_us, if not 0, is its round trip for
+ * the RTO estimator, sampled under the same lock): grow the window, and
+ * send the blocked requests that now fit. A woken request is identified by
+ * its seq, so one that its timer ended meanwhile (and whose tag may carry
+ * a new request by now) is left alone.
  */
 static void memx_win_release(struct memx_dev *d, struct memx_server *srv,
-			     u32 charged, bool ok)
+			     u32 charged, bool ok, u64 rtt_us)
 {
 	struct memx_cmd *wake[MEMX_WAKE_BATCH];
 	u64 seq[MEMX_WAKE_BATCH];
@@ -953,6 +965,8 @@ static void memx_win_release(struct memx_dev *d, struct memx_server *srv,
 	u32 room;
 
 	spin_lock_bh(&srv->lock);
+	if (rtt_us)
+		memx_rtt_sample(&srv->rtt, min_t(u64, rtt_us, U32_MAX));
 	srv->inflight -= min_t(u32, srv->inflight, charged);
 	if (ok && srv->cwnd < srv->ssthresh) {
 		/* slow start: doubles per window until the first loss */
@@ -1016,7 +1030,7 @@ static void memx_req_kick(struct memx_dev *d, u16 kick)
 		unsigned int s = __ffs(kick);
 
 		kick &= ~BIT(s);
-		memx_win_release(d, &d->servers[s], 0, false);
+		memx_win_release(d, &d->servers[s], 0, false, 0);
 	}
 }
 
@@ -1041,7 +1055,7 @@ static void memx_req_release(struct memx_dev *d, struct memx_cmd *cmd,
 
 		if (t->charged) {
 			memx_win_release(d, &d->servers[t->slot], t->charged,
-					 ok);
+					 ok, 0);
 			t->charged = 0;
 		}
 	}
@@ -1088,8 +1102,10 @@ static void memx_req_end(struct memx_dev *d, struct request *rq,
 		memx_req_release(d, cmd, false);
 	}
 
-	/* Not _sync: we may be in softirq; the callback rechecks state. */
-	timer_delete(&cmd->timer);
+	/*
+	 * Its timer stays armed (see memx_req_arm()): the callback finds the
+	 * request DONE, or a new one on the tag, and rechecks its due time.
+	 */
 	if (st != BLK_STS_OK)
 		atomic64_inc(&d->stats.errors);
 	atomic64_inc(&d->stats.rq_ended);
@@ -1456,13 +1472,8 @@ unlock:
 	kick = memx_req_take_kick(cmd);
 	spin_unlock_bh(&cmd->lock);
 
-	if (rtt_us) {
-		spin_lock_bh(&srv->lock);
-		memx_rtt_sample(&srv->rtt, min_t(u64, rtt_us, U32_MAX));
-		spin_unlock_bh(&srv->lock);
-	}
 	if (tgt_done)
-		memx_win_release(d, srv, charged, first);
+		memx_win_release(d, srv, charged, first, rtt_us);
 	memx_req_kick(d, kick);
 	if (lost_session)
 		memx_server_session_lost(d, srv, srv_gen, session);
