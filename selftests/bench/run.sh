@@ -91,7 +91,8 @@ fi
 
 [ -e "$OUT/info.txt" ] || cat >"$OUT/info.txt" <<INFO
 date:    $(date -u '+%Y-%m-%d %H:%M UTC')
-command: $(printf '%s=%q ' RUNS "$RUNS" RUNTIME "$RUNTIME" SIZE_MB "$SIZE_MB" MTUS "$MTUS")make bench
+command: $(printf '%s=%q ' RUNS "$RUNS" RUNTIME "$RUNTIME" SIZE_MB "$SIZE_MB" MTUS "$MTUS" FIO "$FIO" SWAP "$SWAP")$(
+	[ "$SWAP" = 1 ] && printf '%s=%q ' SWAP_RUNS "$SWAP_RUNS" SWAP_TIMEOUT "$SWAP_TIMEOUT")make bench
 memx:    $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')
 guest:   $kver, TCG, 2 vCPUs; host $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 fio:     ${RUNS} runs x ${RUNTIME} s per job, direct I/O, libaio, ${SIZE_MB} MiB per device, prefilled
