@@ -63,7 +63,7 @@ cmd=$(printf '%q ' "$@")
 # memx_guest=1 marks the guest for lib.sh (modules are only ever loaded
 # where it is set); hung-task reports after 60 s land in dmesg. A soft
 # lockup is reported after 2 x watchdog_thresh s: 60 s, not the default
-# 20, because a TCG vCPU on a 2-core host busy with four other guests can
+# 20, because a TCG vCPU on a 2-core host running several guests can
 # stand still for over 20 s (seen in swap_02: 23 s inside clear_page()
 # while swapping in) without any kernel code looping. A driver that spins
 # for a minute is still reported, and every test has its own timeout.
