@@ -120,7 +120,7 @@ swap_dev() {
 }
 
 client() {
-	local n=$1 t0 t1 rc=0
+	local n=$1 t0 t1 pid i s0 rc=0
 
 	if [ "$KIND" = memx ] || [ "$KIND" = nbd ]; then
 		link_up || return 1
@@ -134,7 +134,16 @@ client() {
 	echo "vm.min_free_kbytes $(cat /proc/sys/vm/min_free_kbytes)"
 	free -m >&2
 	t0=$(date +%s.%N)
-	"$TOP/selftests/out/memx_sort" "$n" 42 || rc=$?
+	"$TOP/selftests/out/memx_sort" "$n" 42 &
+	pid=$! s0=$SECONDS
+	# A line a minute while it runs: when the guest's timeout ends a
+	# run, the last one is a lower bound of its time (report.py).
+	for ((i = 1; ; i++)); do
+		sleep 1
+		kill -0 "$pid" 2>/dev/null || break
+		((i % 60)) || echo "running $((SECONDS - s0)) s"
+	done
+	wait "$pid" || rc=$?
 	t1=$(date +%s.%N)
 	echo "wall $(echo "$t1 - $t0" | bc)"
 	grep -E '^(pswpin|pswpout) ' /proc/vmstat | tr '\n' ' '
