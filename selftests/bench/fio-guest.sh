@@ -33,6 +33,7 @@ WORKLOADS=${WORKLOADS:-randread-qd1 randread-qd16 randwrite-qd1 randwrite-qd16 s
 DEVICES=${DEVICES:-memx brd zram nbd aoe}
 MODDIR=${MODDIR:-$TOP/build/$(uname -r)}
 PERF=${PERF:-0}
+RPS=${RPS:-0}
 # nbd-server writes a reply header and its data separately without
 # TCP_NODELAY: Nagle then waits for the client's delayed ACK (40 ms).
 # quickack on the routes (NBD_QUICKACK=0 to measure without) avoids that.
@@ -80,6 +81,13 @@ net_up() {
 	ip link add $SIF mtu "$mtu" type veth peer name $CIF mtu "$mtu" || return 1
 	ip link set $SIF up
 	ip link set $CIF up
+	# RPS=1: each end's receive work on its own vCPU (server side 1,
+	# client side 0), as if they were two machines. Off by default: the
+	# cross-vCPU hand-off costs a TCG guest more than it gains (README).
+	if [ "$RPS" = 1 ]; then
+		echo 2 >/sys/class/net/$SIF/queues/rx-0/rps_cpus
+		echo 1 >/sys/class/net/$CIF/queues/rx-0/rps_cpus
+	fi
 	ip addr add $SIP/24 dev $SIF
 	ip addr add $CIP/24 dev $CIF
 	sysctl -qw net.ipv4.conf.all.rp_filter=0 net.ipv4.conf.$SIF.rp_filter=0 \
@@ -256,7 +264,7 @@ run_mtu() {
 	done
 	ip -s link show $CIF >"$OUT/raw/$mtu/link.after"
 	[ "$PERF" = 1 ] && [ "${ST[memx]:-}" = ok ] && perf_memx "$mtu"
-	[ -n "${DEV[memx]:-}" ] && cat /sys/block/memx0/memx/* >"$OUT/raw/$mtu/memx.sysfs" 2>&1
+	[ -n "${DEV[memx]:-}" ] && grep -H . /sys/block/memx0/memx/* >"$OUT/raw/$mtu/memx.sysfs" 2>&1
 	for d in $DEVICES; do
 		echo "${ST[$d]:-not set up}" >"$OUT/raw/$mtu/status.$d"
 	done

@@ -33,6 +33,8 @@
 #   KERNELS=6.12        kernel series (kernels.sh prefix); newest one is used
 #   MODDIR=DIR          use modules already built there (skip the build)
 #   PERF=1              perf profile of memx 4k randread qd1 in the guest
+#   RPS=1               fio guest: server end's receive work on vCPU 1,
+#                       client end's on vCPU 0 (README: why it is off)
 #   NO_DEPS=1           do not run deps.sh
 #   OUTDIR=DIR          write there instead of out/<date> (two runs, e.g.
 #                       FIO=0 and SWAP=0, can then share one report)
@@ -92,7 +94,8 @@ fi
 [ -e "$OUT/info.txt" ] || cat >"$OUT/info.txt" <<INFO
 date:    $(date -u '+%Y-%m-%d %H:%M UTC')
 command: $(printf '%s=%q ' RUNS "$RUNS" RUNTIME "$RUNTIME" SIZE_MB "$SIZE_MB" MTUS "$MTUS" FIO "$FIO" SWAP "$SWAP")$(
-	[ "$SWAP" = 1 ] && printf '%s=%q ' SWAP_RUNS "$SWAP_RUNS" SWAP_TIMEOUT "$SWAP_TIMEOUT")make bench
+	[ "$SWAP" = 1 ] && printf '%s=%q ' SWAP_RUNS "$SWAP_RUNS" SWAP_TIMEOUT "$SWAP_TIMEOUT")$(
+	[ "${RPS:-0}" = 1 ] && printf 'RPS=1 ')make bench
 memx:    $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')
 guest:   $kver, TCG, 2 vCPUs; host $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 fio:     ${RUNS} runs x ${RUNTIME} s per job, direct I/O, libaio, ${SIZE_MB} MiB per device, prefilled
@@ -100,7 +103,7 @@ INFO
 [ "$SWAP" = 1 ] && echo "swap:    memx_sort of ${SWAP_SET_MB} MiB in a ${SWAP_MEM} guest, link MTU $SWAP_MTU, ${SWAP_RUNS} runs, min_free_kbytes ${SWAP_MIN_FREE_KB:-default}" >>"$OUT/info.txt"
 
 genv=(env RUNS="$RUNS" RUNTIME="$RUNTIME" SIZE_MB="$SIZE_MB" MTUS="$MTUS"
-      WORKLOADS="$WORKLOADS" DEVICES="$DEVICES" MODDIR="$MODDIR" PERF="$PERF"
+      WORKLOADS="$WORKLOADS" DEVICES="$DEVICES" MODDIR="$MODDIR" PERF="$PERF" RPS="${RPS:-0}"
       PATH="$PATH")
 
 # --- fio: one guest, every device ---------------------------------------
