@@ -79,7 +79,7 @@ vargs=(--disable-kvm --force-9p -r "/boot/vmlinuz-$kver" --name "$name"
 # signal it receives, signals that whole group: vng and QEMU alike. It is
 # started in the background so that a signal to guest.sh (a runner's
 # cleanup) reaches it too.
-rc=0
+rc=0 t0=$SECONDS
 timeout --kill-after=20 "$tmo" "$vng" "${vargs[@]}" --exec "$cmd" \
 	</dev/null 2>"$console" &
 tpid=$!
@@ -91,7 +91,10 @@ while :; do
 	kill -0 "$tpid" 2>/dev/null || break
 done
 trap - TERM INT HUP
-[ "$rc" = 137 ] && rc=124
+# 137: killed after the grace time (a timeout too), or the command's own
+# status (its last process SIGKILLed, e.g. by the OOM killer): only the
+# former ran for the whole time.
+[ "$rc" = 137 ] && [ $((SECONDS - t0)) -ge "$tmo" ] && rc=124
 if [ -f "$console" ] && grep -qE 'Kernel panic|end Kernel panic|BUG: kernel NULL|Oops:' "$console"; then
 	rc=125
 fi
