@@ -37,6 +37,8 @@ fi
 
 OUT=$2
 declare -A MOD=([A]=$3 [B]=$4)
+# shellcheck source=selftests/bench/workloads.sh
+. "$BENCH/workloads.sh"
 EVENTS=timer:timer_start,timer:timer_cancel,irq:softirq_raise,sched:sched_switch
 
 counter() {	# the sum of two columns of a /proc line
@@ -48,8 +50,8 @@ one_job() {
 	local f=$OUT/$mtu.$j.$v.$r
 
 	case $j in
-	seqread) o="--rw=read --bs=64k --iodepth=4" ;;
-	*) o="--rw=$j --bs=4k --iodepth=1" ;;
+	seqread) o=$(wl_opts seqread-qd4) ;;
+	*) o=$(wl_opts "$j-qd1") || { echo "ab: no job $j" >&2; exit 2; } ;;
 	esac
 	[ "${COUNT:-0}" = 1 ] &&
 		pst=(perf stat -x ';' -a -o "$f.stat" -e "$EVENTS" --)
@@ -82,10 +84,7 @@ for mtu in $MTUS; do
 			m=${MOD[$v]}
 			insmod "$m/server/memx_server.ko" ifname=bxs0 capacity=192M || exit 1
 			insmod "$m/client/memx_client.ko" ifname=bxc0 size=128M || exit 1
-			for ((i = 0; i < 60; i++)); do
-				grep -q ' alive ' /sys/block/memx0/memx/servers 2>/dev/null && break
-				sleep 0.5
-			done
+			wait_memx_server || { echo "ab: $v: no live server" >&2; exit 1; }
 			dd if=/dev/urandom of=/dev/memx0 bs=1M count=128 oflag=direct status=none
 			for j in $JOBS; do
 				one_job "$mtu" "$j" "$v" "$r"

@@ -111,16 +111,6 @@ net_down() {
 	ip link del $SIF 2>/dev/null
 }
 
-wait_memx_server() {
-	local i
-
-	for ((i = 0; i < 60; i++)); do
-		grep -q ' alive ' /sys/block/memx0/memx/servers 2>/dev/null && return 0
-		sleep 0.5
-	done
-	return 1
-}
-
 setup_memx() {
 	local srv=$MODDIR/server/memx_server.ko cli=$MODDIR/client/memx_client.ko
 

@@ -25,6 +25,9 @@ SWAP_MTU=${SWAP_MTU:-1500}
 SWAP_DEV_MB=${SWAP_DEV_MB:-1024}
 TMPFS=/tmp/bench-tmpfs
 
+# shellcheck source=selftests/bench/workloads.sh
+. "$BENCH/workloads.sh"
+
 log() { echo "swap-$ROLE-$KIND: $*" >&2; }
 
 link_if() {
@@ -89,12 +92,7 @@ swap_dev() {
 		insmod "$MODDIR/client/memx_client.ko" ifname="$IF" size="${SWAP_DEV_MB}M" ||
 			{ log "insmod memx_client failed: $(dmesg | tail -n3)"; return 1; }
 		udevadm settle 2>/dev/null
-		for ((i = 0; i < 60; i++)); do
-			grep -q ' alive ' /sys/block/memx0/memx/servers 2>/dev/null && break
-			sleep 0.5
-		done
-		grep -q ' alive ' /sys/block/memx0/memx/servers ||
-			{ log "no memx server alive"; return 1; }
+		wait_memx_server || { log "no memx server alive"; return 1; }
 		DEV=/dev/memx0
 		;;
 	nbd)

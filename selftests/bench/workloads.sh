@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: GPL-2.0
 # shellcheck shell=bash
 #
-# The fio workloads of the benchmarks (fio-guest.sh, replicas.sh), by name.
+# What the benchmarks share: the fio workloads (fio-guest.sh, replicas.sh,
+# ab.sh), by name, and the wait for memx_client's first live server.
 
 # $1 = workload: its fio options
 wl_opts() {
@@ -15,4 +16,15 @@ wl_opts() {
 	randrw-qd16) echo "--rw=randrw --rwmixread=70 --bs=4k --iodepth=16" ;;
 	*) return 1 ;;
 	esac
+}
+
+# Up to 30 s for /dev/memx0's client to see a live server; 1 if none.
+wait_memx_server() {
+	local i
+
+	for ((i = 0; i < 60; i++)); do
+		grep -q ' alive ' /sys/block/memx0/memx/servers 2>/dev/null && return 0
+		sleep 0.5
+	done
+	return 1
 }
