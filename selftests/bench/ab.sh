@@ -9,7 +9,7 @@
 #
 # MODDIR_*: a build/<kver> directory (make modules-all in each checkout).
 # Knobs: RUNS (3), RUNTIME (5), MTUS ("1500 9000"), JOBS ("randread
-# randwrite"; also seqread = 64k qd 4), COUNT=1 (perf stat of timer and
+# randwrite"; also seqread, seqwrite = 64k qd 4), COUNT=1 (perf stat of timer and
 # softirq tracepoints around each job), KERNELS (newest 6.12).
 # Prints and writes OUTDIR/summary.txt, one line per job and run: IOPS, mean
 # latency (µs), context switches and NET_RX softirqs per I/O, srtt (µs).
@@ -50,7 +50,7 @@ one_job() {
 	local f=$OUT/$mtu.$j.$v.$r
 
 	case $j in
-	seqread) o=$(wl_opts seqread-qd4) ;;
+	seqread | seqwrite) o=$(wl_opts "$j-qd4") ;;
 	*) o=$(wl_opts "$j-qd1") || { echo "ab: no job $j" >&2; exit 2; } ;;
 	esac
 	[ "${COUNT:-0}" = 1 ] &&
