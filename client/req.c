@@ -168,15 +168,23 @@ static void memx_send_write(struct memx_dev *d, struct memx_server *srv,
 			    struct memx_cmd *cmd, struct memx_tgt *t,
 			    struct memx_msg *m, unsigned int chunk)
 {
-	unsigned int i, off;
+	unsigned int i, off, last;
 
+	if (t->done == memx_req_full(cmd))
+		return;
+	/*
+	 * Every page but the last one sent now goes with MEMX_F_MORE: the
+	 * server acknowledges them all with that one (one ACK a request).
+	 */
+	last = __fls(memx_req_full(cmd) & ~t->done);
 	m->type = MEMX_T_WRITE;
-	m->count = 1;
 	m->total_len = MEMX_PAGE_SIZE;
 	for (i = 0; i < cmd->nr; i++) {
 		if (t->done & BIT(i))
 			continue;
 		m->page = cmd->page + i;
+		m->count = i + 1;
+		m->flags = i == last ? 0 : MEMX_F_MORE;
 		for (off = 0; off < MEMX_PAGE_SIZE; off += chunk) {
 			unsigned int len = min(chunk, MEMX_PAGE_SIZE - off);
 			struct sk_buff *skb;
@@ -1437,9 +1445,12 @@ void memx_req_rx(struct memx_dev *d, struct memx_server *srv,
 		srv->pages_held = m->count;
 		spin_unlock(&srv->lock);
 		if (cmd->op == MEMX_T_DISCARD) {
-			if (m->page != cmd->page)
+			if (m->page != cmd->page || (m->flags & MEMX_F_RUN))
 				goto late_unlock;
 			t->done = 1;
+		} else if (m->flags & MEMX_F_RUN) {
+			/* Every page of the request up to this one. */
+			t->done |= GENMASK(m->page - cmd->page, 0);
 		} else {
 			t->done |= BIT(m->page - cmd->page);
 		}

@@ -34,7 +34,12 @@ static enum memx_drop memx_check_page_frag(const struct memx_msg *m)
 {
 	u32 end = (u32)m->frag_off + m->frag_len;
 
-	if (m->count != 1)
+	if (m->type == MEMX_T_DATA && m->count != 1)
+		return MEMX_DROP_FIELD;
+	/* WRITE: the request's pages up to this one, none before page 0. */
+	if (m->type == MEMX_T_WRITE &&
+	    (!m->count || m->count > MEMX_MAX_PAGES_PER_OP ||
+	     m->count - 1 > m->page))
 		return MEMX_DROP_FIELD;
 	if (m->total_len != MEMX_PAGE_SIZE || !m->frag_len ||
 	    m->frag_off % MEMX_FRAG_UNIT || end > m->total_len)
@@ -139,6 +144,10 @@ enum memx_drop memx_parse_hdr(const struct memx_hdr *wire, size_t frame_len,
 		return MEMX_DROP_FLAGS;
 	if ((m->flags & MEMX_F_ZERO) && m->type != MEMX_T_DATA)
 		return MEMX_DROP_FLAGS;
+	if ((m->flags & MEMX_F_MORE) && m->type != MEMX_T_WRITE)
+		return MEMX_DROP_FLAGS;
+	if ((m->flags & MEMX_F_RUN) && m->type != MEMX_T_ACK)
+		return MEMX_DROP_FLAGS;
 	if (m->trailer_len && !(m->flags & MEMX_F_AUTH))
 		return MEMX_DROP_FLAGS;
 
@@ -153,8 +162,12 @@ enum memx_drop memx_parse_hdr(const struct memx_hdr *wire, size_t frame_len,
 	if (d != MEMX_DROP_NONE)
 		return d;
 
-	/* Pages page .. page + count - 1 must exist (ACK's count is a total). */
-	if (m->type != MEMX_T_ACK && m->count > ~0ULL - m->page)
+	/*
+	 * Pages page .. page + count - 1 must exist (ACK's count is a total;
+	 * a WRITE's pages end at page, memx_check_page_frag() checked them).
+	 */
+	if (m->type != MEMX_T_ACK &&
+	    (m->type == MEMX_T_WRITE ? 1 : m->count) > ~0ULL - m->page)
 		return MEMX_DROP_FIELD;
 
 	need = (size_t)MEMX_HDR_LEN + m->payload_len + m->trailer_len;

@@ -8,7 +8,9 @@
  * A request that cannot be served is answered with an ERROR that says why
  * (never a silent drop). The ACK of a fragmented WRITE waits for the page
  * to be complete; a fragment that overlaps others is dropped and counted
- * (the client retransmits the whole page).
+ * (the client retransmits the whole page). A page sent with MEMX_F_MORE is
+ * stored without an ACK of its own: the request's last page acknowledges
+ * them all (memx_srv_ack_write()).
  */
 #include <linux/etherdevice.h>
 #include <linux/mm.h>
@@ -77,6 +79,37 @@ static void memx_srv_ack(struct memx_port *port, const u8 *dst,
 {
 	memx_srv_reply(port, dst, req, MEMX_T_ACK, MEMX_S_OK, s->id,
 		       memx_count(READ_ONCE(s->npages)));
+}
+
+/*
+ * The last page of a write request (a WRITE without MEMX_F_MORE) is stored
+ * or was already: acknowledge the request's pages up to it (the WRITE's
+ * count). All stored: one ACK with MEMX_F_RUN. Some missing (a frame lost
+ * or late): an ACK for each page that is there, so the client resends
+ * only the others, and a later copy of this page acknowledges the rest.
+ */
+static void memx_srv_ack_write(struct memx_port *port, const u8 *dst,
+			       const struct memx_msg *req,
+			       struct memx_session *s)
+{
+	u64 first = req->page - (req->count - 1);
+	unsigned long stored;
+	u32 held, i;
+
+	if (req->count == 1) {
+		memx_srv_ack(port, dst, req, s);
+		return;
+	}
+	stored = memx_store_applied(s, first, req->count, req->seq);
+	held = memx_count(READ_ONCE(s->npages));
+	if (stored == GENMASK(req->count - 1, 0)) {
+		memx_srv_reply_flags(port, dst, req, MEMX_T_ACK, MEMX_F_RUN,
+				     MEMX_S_OK, s->id, held, req->page);
+		return;
+	}
+	for_each_set_bit(i, &stored, req->count)
+		memx_srv_reply_flags(port, dst, req, MEMX_T_ACK, 0, MEMX_S_OK,
+				     s->id, held, first + i);
 }
 
 /*
@@ -183,8 +216,13 @@ static void memx_srv_write(struct memx_port *port, struct sk_buff *skb,
 	}
 	if (stale) {
 		atomic64_inc(&memx_srv.st.stale_writes);
-		if (last)
+		if (!last)
+			return;
+		/* A MORE page sent again: its ACK was lost, or never due. */
+		if (m->flags & MEMX_F_MORE)
 			memx_srv_ack(port, src, m, s);
+		else
+			memx_srv_ack_write(port, src, m, s);
 		return;
 	}
 
@@ -211,10 +249,10 @@ static void memx_srv_write(struct memx_port *port, struct sk_buff *skb,
 	}
 
 	st = memx_store_write(s, m->page, m->seq, page);
-	if (st == MEMX_S_OK)
-		memx_srv_ack(port, src, m, s);
-	else
+	if (st != MEMX_S_OK)
 		memx_srv_error(port, src, m, st);
+	else if (!(m->flags & MEMX_F_MORE))
+		memx_srv_ack_write(port, src, m, s);
 }
 
 static void memx_srv_open(struct memx_port *port, const u8 *src,
@@ -270,9 +308,13 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 		memx_srv_open(port, src, m);
 		return;
 	}
-	/* WRITE has count 1; memx_parse_hdr() ruled out an overflow. */
+	/*
+	 * A WRITE's pages end at page; memx_parse_hdr() ruled out an
+	 * overflow for the others.
+	 */
 	if (m->type != MEMX_T_CLOSE &&
-	    m->page + m->count > MEMX_SRV_MAX_PAGE_INDEX) {
+	    m->page + (m->type == MEMX_T_WRITE ? 1 : m->count) >
+	    MEMX_SRV_MAX_PAGE_INDEX) {
 		memx_srv_error(port, src, m, MEMX_S_BADREQ);
 		return;
 	}

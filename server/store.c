@@ -236,6 +236,36 @@ out:
 }
 
 /**
+ * memx_store_applied() - which pages of a write request are stored
+ * @s: the session (held)
+ * @first: the request's first page
+ * @n: its pages, at most BITS_PER_LONG
+ * @seq: the request's sequence number
+ *
+ * Return: a mask, bit i set when page @first + i holds this write or a
+ * newer write or discard (what memx_store_write_check() calls stale); 0
+ * when the session is closed.
+ */
+unsigned long memx_store_applied(struct memx_session *s, u64 first,
+				 unsigned int n, u64 seq)
+{
+	unsigned long key = memx_seq_key(seq), mask = 0;
+	unsigned int i;
+	void *entry;
+
+	xa_lock_bh(&s->pages);
+	if (!s->dead) {
+		for (i = 0; i < n; i++) {
+			entry = xa_load(&s->pages, first + i);
+			if (entry && key <= memx_entry_seq(entry))
+				mask |= BIT(i);
+		}
+	}
+	xa_unlock_bh(&s->pages);
+	return mask;
+}
+
+/**
  * memx_store_read() - look a page up for a read reply
  * @s: the session (held)
  * @index: page number

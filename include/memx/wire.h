@@ -7,9 +7,17 @@
  * multi-byte fields are big endian. This header builds in the kernel and in
  * userspace (unit tests, fuzzers, the frame injector).
  *
- * Sequence of a write (client C, server S, MTU 1500, three fragments):
- *   C -> S  WRITE seq=n page=p frag 0/1408/2816   (3 frames, 4096 bytes)
- *   S -> C  ACK   seq=n page=p                    (after the page is stored)
+ * Sequence of a write of k pages (client C, server S, MTU 1500, three
+ * fragments a page):
+ *   C -> S  WRITE seq=n page=p+i count=i+1 MORE frag 0/1408/2816, i < k-1
+ *   C -> S  WRITE seq=n page=p+k-1 count=k frag 0/1408/2816
+ *   S -> C  ACK   seq=n page=p+k-1 RUN      (once pages p..p+k-1 are stored)
+ * A page sent with MEMX_F_MORE is acknowledged with the request's last
+ * page, so a request costs one ACK, not one a page. When the last page
+ * finds some of the others missing (a frame lost), the server acknowledges
+ * the stored ones one by one instead, and a retransmitted MORE page (one
+ * already stored) is acknowledged on its own, as is every page of a
+ * request of one page.
  * Sequence of a read:
  *   C -> S  READ  seq=n page=p count=k            (one frame for k pages)
  *   S -> C  DATA  seq=n page=p..p+k-1 frag ...    (k * 3 frames)
@@ -29,7 +37,11 @@
 
 /* IEEE 802 local experimental ethertype 1. */
 #define MEMX_ETH_P		0x88B5
-#define MEMX_VERSION		1
+/*
+ * 2: a WRITE names its request's pages before it (count) and the server
+ * acknowledges a request, not a page (MEMX_F_MORE, MEMX_F_RUN).
+ */
+#define MEMX_VERSION		2
 
 /* The unit of storage: one 4 KiB page, whatever the host's PAGE_SIZE. */
 #define MEMX_PAGE_SHIFT		12
@@ -102,11 +114,18 @@ enum memx_status {
 
 /* Header flags. */
 #define MEMX_F_ZERO	0x01	/* DATA: page is all zeroes, no payload */
+#define MEMX_F_MORE	0x02	/* WRITE: a later page of the request
+				 * follows; acknowledge this one with it
+				 */
+#define MEMX_F_RUN	0x04	/* ACK of a WRITE: every page of the
+				 * request up to @page is stored (the
+				 * WRITE's @count pages ending at @page)
+				 */
 #define MEMX_F_AUTH	0x80	/* reserved: an authentication trailer of
 				 * trailer_len bytes follows the payload.
 				 * Version 1 peers answer MEMX_S_UNSUPP.
 				 */
-#define MEMX_F_KNOWN	(MEMX_F_ZERO)
+#define MEMX_F_KNOWN	(MEMX_F_ZERO | MEMX_F_MORE | MEMX_F_RUN)
 
 /**
  * struct memx_hdr - the header every RMAP frame starts with (48 bytes)
@@ -124,8 +143,10 @@ enum memx_status {
  *	apply a write or discard to a page only when its seq is newer than the
  *	last one applied there, so late duplicates never undo newer data.
  * @page: page index (byte offset / MEMX_PAGE_SIZE) the frame is about.
- * @count: pages covered by READ and DISCARD; 1 for WRITE and DATA; pages
- *	held by the session in ACK; 0 otherwise.
+ * @count: pages covered by READ and DISCARD; in WRITE, the pages of its
+ *	request from the request's first page up to and including @page
+ *	(1 .. MEMX_MAX_PAGES_PER_OP); 1 for DATA; pages held by the session
+ *	in ACK; 0 otherwise.
  * @frag_off: byte offset of this fragment's payload within the page.
  * @frag_len: payload bytes carried by this frame; in READ (which carries no
  *	payload) the largest fragment the client accepts in the DATA replies,

@@ -197,7 +197,9 @@ static void test_trunc(void)
 
 static void test_version_type(void)
 {
-	static const u8 bad_versions[] = { 0, 2, 0x81, 0xff };
+	static const u8 bad_versions[] = {
+		0, MEMX_VERSION - 1, MEMX_VERSION + 1, 0x81, 0xff
+	};
 	static const u8 bad_types[] = { 0, MEMX_T_MAX + 1, 0x80, 0xff };
 	struct memx_msg m, o;
 	size_t len, i;
@@ -211,7 +213,7 @@ static void test_version_type(void)
 	}
 	/* version is checked before anything else in the header */
 	len = build(&m);
-	hdr()->version = 2;
+	hdr()->version = MEMX_VERSION + 1;
 	hdr()->type = 0;
 	hdr()->flags = 0xff;
 	eq(parse(len + 5, &o), MEMX_DROP_VERSION,
@@ -234,6 +236,8 @@ static void test_flags(void)
 	int bit;
 
 	for (bit = 1; bit < 7; bit++) {
+		if ((1U << bit) & MEMX_F_KNOWN)
+			continue;
 		m = tmpl(MEMX_T_DATA);
 		m.flags = 1U << bit;
 		eq(parse(build(&m), &o), MEMX_DROP_FLAGS,
@@ -246,6 +250,21 @@ static void test_flags(void)
 		m.flags = MEMX_F_ZERO;
 		eq(parse(build(&m), &o), MEMX_DROP_FLAGS,
 		   "ZERO on %s: FLAGS", type_names[t]);
+	}
+
+	for (t = 1; t <= MEMX_T_MAX; t++) {
+		m = tmpl(t);
+		m.flags = MEMX_F_MORE;
+		eq(parse(build(&m), &o),
+		   t == MEMX_T_WRITE ? MEMX_DROP_NONE : MEMX_DROP_FLAGS,
+		   "MORE on %s: %s", type_names[t],
+		   t == MEMX_T_WRITE ? "accepted" : "FLAGS");
+		m = tmpl(t);
+		m.flags = MEMX_F_RUN;
+		eq(parse(build(&m), &o),
+		   t == MEMX_T_ACK ? MEMX_DROP_NONE : MEMX_DROP_FLAGS,
+		   "RUN on %s: %s", type_names[t],
+		   t == MEMX_T_ACK ? "accepted" : "FLAGS");
 	}
 
 	m = tmpl(MEMX_T_READ);
@@ -509,12 +528,31 @@ static void test_page_frags(void)
 		expect_msg(m, MEMX_DROP_FIELD, "%s count 0: FIELD",
 			   type_names[t]);
 		m.count = 2;
-		expect_msg(m, MEMX_DROP_FIELD, "%s count 2: FIELD",
-			   type_names[t]);
+		expect_msg(m, t == MEMX_T_WRITE ? MEMX_DROP_NONE :
+			   MEMX_DROP_FIELD, "%s count 2: %s", type_names[t],
+			   t == MEMX_T_WRITE ? "accepted" : "FIELD");
 		m = tmpl(t);
 		eq(parse(build(&m) + 1, &o), MEMX_DROP_LEN,
 		   "%s one byte longer than frag_len: LEN", type_names[t]);
 	}
+
+	/* WRITE count: its request's pages up to @page, none below 0 */
+	m = tmpl(MEMX_T_WRITE);
+	m.count = MEMX_MAX_PAGES_PER_OP;
+	m.flags = MEMX_F_MORE;
+	expect_msg(m, MEMX_DROP_NONE, "WRITE MORE count 16 at page 42");
+	m.count = MEMX_MAX_PAGES_PER_OP + 1;
+	expect_msg(m, MEMX_DROP_FIELD, "WRITE count 17: FIELD");
+	m.count = 3;
+	m.page = 2;
+	expect_msg(m, MEMX_DROP_NONE, "WRITE count 3 at page 2");
+	m.count = 4;
+	expect_msg(m, MEMX_DROP_FIELD, "WRITE count 4 at page 2: FIELD");
+	m.count = MEMX_MAX_PAGES_PER_OP;
+	m.page = ~0ULL - 1;
+	expect_msg(m, MEMX_DROP_NONE, "WRITE count 16 at page U64_MAX - 1");
+	m.page = ~0ULL;
+	expect_msg(m, MEMX_DROP_FIELD, "WRITE count 16 at page U64_MAX: FIELD");
 
 	/* DATA with ZERO: no payload, frag fields 0, count 1 */
 	m = tmpl(MEMX_T_DATA);
