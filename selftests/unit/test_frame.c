@@ -228,6 +228,22 @@ static void test_version_type(void)
 	}
 }
 
+/* @flag is accepted on type @only (its template) and on no other type. */
+static void flag_only_on(u8 flag, const char *name, u8 only)
+{
+	struct memx_msg m, o;
+	u8 t;
+
+	for (t = 1; t <= MEMX_T_MAX; t++) {
+		m = tmpl(t);
+		m.flags = flag;
+		eq(parse(build(&m), &o),
+		   t == only ? MEMX_DROP_NONE : MEMX_DROP_FLAGS,
+		   "%s on %s: %s", name, type_names[t],
+		   t == only ? "accepted" : "FLAGS");
+	}
+}
+
 static void test_flags(void)
 {
 	struct memx_msg m, o;
@@ -252,20 +268,8 @@ static void test_flags(void)
 		   "ZERO on %s: FLAGS", type_names[t]);
 	}
 
-	for (t = 1; t <= MEMX_T_MAX; t++) {
-		m = tmpl(t);
-		m.flags = MEMX_F_MORE;
-		eq(parse(build(&m), &o),
-		   t == MEMX_T_WRITE ? MEMX_DROP_NONE : MEMX_DROP_FLAGS,
-		   "MORE on %s: %s", type_names[t],
-		   t == MEMX_T_WRITE ? "accepted" : "FLAGS");
-		m = tmpl(t);
-		m.flags = MEMX_F_RUN;
-		eq(parse(build(&m), &o),
-		   t == MEMX_T_ACK ? MEMX_DROP_NONE : MEMX_DROP_FLAGS,
-		   "RUN on %s: %s", type_names[t],
-		   t == MEMX_T_ACK ? "accepted" : "FLAGS");
-	}
+	flag_only_on(MEMX_F_MORE, "MORE", MEMX_T_WRITE);
+	flag_only_on(MEMX_F_RUN, "RUN", MEMX_T_ACK);
 
 	m = tmpl(MEMX_T_READ);
 	m.trailer_len = 8;
