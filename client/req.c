@@ -166,7 +166,7 @@ static int memx_req_xmit(struct memx_dev *d, struct memx_server *srv,
 
 static void memx_send_write(struct memx_dev *d, struct memx_server *srv,
 			    struct memx_cmd *cmd, struct memx_tgt *t,
-			    struct memx_msg *m, unsigned int chunk)
+			    struct memx_msg *m, unsigned int chunk, bool again)
 {
 	unsigned int i, off, last;
 
@@ -175,6 +175,9 @@ static void memx_send_write(struct memx_dev *d, struct memx_server *srv,
 	/*
 	 * Every page but the last one sent now goes with MEMX_F_MORE: the
 	 * server acknowledges them all with that one (one ACK a request).
+	 * Not when sent again: something was lost, and each page goes as a
+	 * request of its own (count 1, an ACK of its own), so that the next
+	 * retransmission, if any, leaves out every page that arrived.
 	 */
 	last = __fls(memx_req_full(cmd) & ~t->done);
 	m->type = MEMX_T_WRITE;
@@ -183,8 +186,8 @@ static void memx_send_write(struct memx_dev *d, struct memx_server *srv,
 		if (t->done & BIT(i))
 			continue;
 		m->page = cmd->page + i;
-		m->count = i + 1;
-		m->flags = i == last ? 0 : MEMX_F_MORE;
+		m->count = again ? 1 : i + 1;
+		m->flags = again || i == last ? 0 : MEMX_F_MORE;
 		for (off = 0; off < MEMX_PAGE_SIZE; off += chunk) {
 			unsigned int len = min(chunk, MEMX_PAGE_SIZE - off);
 			struct sk_buff *skb;
@@ -243,9 +246,13 @@ static void memx_send_read(struct memx_dev *d, struct memx_server *srv,
 	memx_req_xmit(d, srv, memx_frame(d, m, 0, cmd->gfp));
 }
 
-/* Send what target @t still lacks, at fragment size @chunk. */
+/*
+ * Send what target @t still lacks, at fragment size @chunk; @again: not
+ * the request's first transmission (a retransmission, a resend after an
+ * error or to another copy).
+ */
 static void memx_tgt_send(struct memx_dev *d, struct memx_cmd *cmd,
-			  struct memx_tgt *t, unsigned int chunk)
+			  struct memx_tgt *t, unsigned int chunk, bool again)
 {
 	struct memx_server *srv = &d->servers[t->slot];
 	struct memx_msg m = {
@@ -259,7 +266,7 @@ static void memx_tgt_send(struct memx_dev *d, struct memx_cmd *cmd,
 	switch (cmd->op) {
 	case MEMX_T_WRITE:
 		if (chunk)
-			memx_send_write(d, srv, cmd, t, &m, chunk);
+			memx_send_write(d, srv, cmd, t, &m, chunk, again);
 		break;
 	case MEMX_T_READ:
 		memx_send_read(d, srv, cmd, &m, chunk);
@@ -632,7 +639,8 @@ static int memx_req_issue_copies(struct memx_dev *d, struct memx_cmd *cmd,
 								 cmd->tries +
 								 (how == MEMX_ISSUE_RESEND))));
 		spin_unlock(&srv->lock);
-		memx_tgt_send(d, cmd, t, chunk);
+		memx_tgt_send(d, cmd, t, chunk,
+			      cmd->tries || how == MEMX_ISSUE_RESEND);
 		sent = true;
 	}
 	if (how == MEMX_ISSUE_RESEND && sent)
@@ -819,7 +827,7 @@ static int memx_req_issue_read(struct memx_dev *d, struct memx_cmd *cmd,
 	spin_unlock(&srv->lock);
 
 	cmd->state = MEMX_CMD_INFLIGHT;
-	memx_tgt_send(d, cmd, t, chunk);
+	memx_tgt_send(d, cmd, t, chunk, cmd->tries);
 	cmd->mark = jiffies;
 	cmd->defers = 0;
 	cmd->rto = rto;

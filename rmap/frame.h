@@ -68,8 +68,9 @@ struct memx_msg {
  * @frame_len: bytes from the start of the header to the end of the frame
  * @m: filled in on success
  *
- * Rules: version 1; known type; flags within MEMX_F_KNOWN | MEMX_F_AUTH and
- * MEMX_F_ZERO only on DATA; status 0 except on ERROR (where it is
+ * Rules: version MEMX_VERSION; known type; flags within MEMX_F_KNOWN |
+ * MEMX_F_AUTH, MEMX_F_ZERO only on DATA, MEMX_F_MORE only on WRITE,
+ * MEMX_F_RUN only on ACK; status 0 except on ERROR (where it is
  * 1..MEMX_S_MAX); frame_len == HDR + payload + trailer_len exactly, with
  * trailer_len 0 unless MEMX_F_AUTH (MEMX_DROP_FLAGS); MEMX_F_AUTH itself is
  * accepted with any trailer_len, for the receiver to answer MEMX_S_UNSUPP.
@@ -80,7 +81,8 @@ struct memx_msg {
  *	is free in ACK, 0 elsewhere.
  *  ADVERT: payload sizeof(struct memx_advert), frag_off 0,
  *	frag_len == total_len == payload, count 0.
- *  WRITE, DATA (without ZERO): count 1, total_len MEMX_PAGE_SIZE,
+ *  WRITE, DATA (without ZERO): count 1 in DATA; in WRITE
+ *	1..MEMX_MAX_PAGES_PER_OP with count - 1 <= page; total_len MEMX_PAGE_SIZE,
  *	frag_len > 0, frag_off a multiple of MEMX_FRAG_UNIT,
  *	frag_off + frag_len <= total_len, frag_len a multiple of
  *	MEMX_FRAG_UNIT unless the fragment ends the page, payload == frag_len.
@@ -89,7 +91,8 @@ struct memx_msg {
  *	0; frag_len 0 or a multiple of MEMX_FRAG_UNIT up to MEMX_PAGE_SIZE: the
  *	largest fragment the reader accepts in the DATA replies.
  *  DISCARD: count 1..MEMX_MAX_DISCARD_PAGES, no payload, frag fields 0.
- *  page + count must not overflow U64 page numbers (except in ACK).
+ *  page + count must not overflow U64 page numbers (except in ACK; in
+ *	WRITE page + 1 must not: its count pages end at page).
  * The checks run in this order: TRUNC (header), VERSION, TYPE, FLAGS,
  * status (FIELD), the type's rules, page range, frame length. Nothing in
  * session, srv_gen, cli_gen, tag, seq or reserved is checked here.

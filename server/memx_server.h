@@ -208,8 +208,8 @@ int memx_store_write(struct memx_session *s, u64 index, u64 seq,
 		     struct page *page);
 int memx_store_write_check(struct memx_session *s, u64 index, u64 seq,
 			   bool *stale);
-unsigned long memx_store_applied(struct memx_session *s, u64 first,
-				 unsigned int n, u64 seq);
+int memx_store_applied(struct memx_session *s, u64 first, unsigned int n,
+		       u64 seq, unsigned long *stored);
 int memx_store_read(struct memx_session *s, u64 index, struct page **page);
 int memx_store_discard(struct memx_session *s, u64 index, u32 count,
 		       u64 seq);

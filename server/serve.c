@@ -3,7 +3,8 @@
  * Requests, served in the receive softirq. Nothing here sleeps: pages come
  * from GFP_ATOMIC or the reserve, replies are built with GFP_ATOMIC and go
  * out on the port the request came in on, to its source MAC. Every reply
- * echoes the request's seq, tag, page and cli_gen, and carries our srv_gen.
+ * echoes the request's seq, tag, page and cli_gen, and carries our srv_gen
+ * (the ACKs of single pages of a write request name those pages).
  *
  * A request that cannot be served is answered with an ERROR that says why
  * (never a silent drop). The ACK of a fragmented WRITE waits for the page
@@ -100,7 +101,11 @@ static void memx_srv_ack_write(struct memx_port *port, const u8 *dst,
 		memx_srv_ack(port, dst, req, s);
 		return;
 	}
-	stored = memx_store_applied(s, first, req->count, req->seq);
+	if (memx_store_applied(s, first, req->count, req->seq, &stored)) {
+		/* Closed since the page was stored: nothing of it is left. */
+		memx_srv_error(port, dst, req, MEMX_S_NOSESSION);
+		return;
+	}
 	held = memx_count(READ_ONCE(s->npages));
 	if (stored == GENMASK(req->count - 1, 0)) {
 		memx_srv_reply_flags(port, dst, req, MEMX_T_ACK, MEMX_F_RUN,
@@ -206,8 +211,9 @@ static void memx_srv_write(struct memx_port *port, struct sk_buff *skb,
 	 * Refused (server full, session closed): answer every fragment,
 	 * and take neither a reassembly slot nor a page for it. Already
 	 * applied or superseded (a retransmission whose ACK was lost, a
-	 * late duplicate): acknowledge once per copy of the page, likewise
-	 * without a slot.
+	 * late duplicate): acknowledge once per copy of the page (its last
+	 * fragment), likewise without a slot; a request's last page
+	 * acknowledges the request's stored pages.
 	 */
 	st = memx_store_write_check(s, m->page, m->seq, &stale);
 	if (st != MEMX_S_OK) {

@@ -241,28 +241,34 @@ out:
  * @first: the request's first page
  * @n: its pages, at most BITS_PER_LONG
  * @seq: the request's sequence number
+ * @stored: set to a mask, bit i set when page @first + i holds this write
+ *	or a newer write or discard (what memx_store_write_check() calls
+ *	stale)
  *
- * Return: a mask, bit i set when page @first + i holds this write or a
- * newer write or discard (what memx_store_write_check() calls stale); 0
- * when the session is closed.
+ * Return: MEMX_S_OK, or MEMX_S_NOSESSION when the session is closed.
  */
-unsigned long memx_store_applied(struct memx_session *s, u64 first,
-				 unsigned int n, u64 seq)
+int memx_store_applied(struct memx_session *s, u64 first, unsigned int n,
+		       u64 seq, unsigned long *stored)
 {
 	unsigned long key = memx_seq_key(seq), mask = 0;
 	unsigned int i;
 	void *entry;
 
+	BUILD_BUG_ON(MEMX_MAX_PAGES_PER_OP > BITS_PER_LONG);
+	*stored = 0;
 	xa_lock_bh(&s->pages);
-	if (!s->dead) {
-		for (i = 0; i < n; i++) {
-			entry = xa_load(&s->pages, first + i);
-			if (entry && key <= memx_entry_seq(entry))
-				mask |= BIT(i);
-		}
+	if (s->dead) {
+		xa_unlock_bh(&s->pages);
+		return MEMX_S_NOSESSION;
+	}
+	for (i = 0; i < n; i++) {
+		entry = xa_load(&s->pages, first + i);
+		if (entry && key <= memx_entry_seq(entry))
+			mask |= BIT(i);
 	}
 	xa_unlock_bh(&s->pages);
-	return mask;
+	*stored = mask;
+	return MEMX_S_OK;
 }
 
 /**

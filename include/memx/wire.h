@@ -73,7 +73,9 @@
  *	as zeroes afterwards. Also serves write-zeroes.
  * @MEMX_T_DATA: server -> client: one fragment of a page read, or with
  *	MEMX_F_ZERO and no payload: that page reads as zeroes.
- * @MEMX_T_ACK: reply, status MEMX_S_OK: echoes seq, tag and page; its
+ * @MEMX_T_ACK: reply, status MEMX_S_OK: echoes seq, tag and page (of a
+ *	write request whose last page found others missing: one ACK per
+ *	stored page, each with that page's number); its
  *	@count is the number of pages the session holds on the server after
  *	the operation (for OPEN, CLOSE: after it), saturated at U32_MAX.
  * @MEMX_T_ERROR: reply, status says why: echoes seq, tag and page.
@@ -123,7 +125,7 @@ enum memx_status {
 				 */
 #define MEMX_F_AUTH	0x80	/* reserved: an authentication trailer of
 				 * trailer_len bytes follows the payload.
-				 * Version 1 peers answer MEMX_S_UNSUPP.
+				 * Version 2 peers answer MEMX_S_UNSUPP.
 				 */
 #define MEMX_F_KNOWN	(MEMX_F_ZERO | MEMX_F_MORE | MEMX_F_RUN)
 

@@ -109,13 +109,20 @@ static void check_accepted(const struct memx_hdr *h, size_t len,
 	CHECK(m->type >= 1 && m->type <= MEMX_T_MAX);
 	CHECK(!(m->flags & ~(MEMX_F_KNOWN | MEMX_F_AUTH)));
 	CHECK(!m->trailer_len || (m->flags & MEMX_F_AUTH));
+	CHECK(!(m->flags & MEMX_F_MORE) || m->type == MEMX_T_WRITE);
+	CHECK(!(m->flags & MEMX_F_RUN) || m->type == MEMX_T_ACK);
 	CHECK(m->type == MEMX_T_ERROR ? m->status >= 1 &&
 	      m->status <= MEMX_S_MAX : !m->status);
 
 	switch (m->type) {
 	case MEMX_T_WRITE:
 	case MEMX_T_DATA:
-		CHECK(m->count == 1);
+		if (m->type == MEMX_T_WRITE)
+			CHECK(m->count >= 1 &&
+			      m->count <= MEMX_MAX_PAGES_PER_OP &&
+			      m->count - 1 <= m->page);
+		else
+			CHECK(m->count == 1);
 		if (m->flags & MEMX_F_ZERO) {
 			CHECK(m->type == MEMX_T_DATA && !m->payload_len);
 			break;

@@ -164,6 +164,19 @@ int main(int argc, char **argv)
 	add_page(1, 10, 100, MEMX_MIN_MTU, false);
 	flush("page-min-mtu");
 
+	/* a write request of 4 pages: MORE on all but the last, then RUN */
+	for (i = 0; i < 4; i++) {
+		m = frag(MEMX_T_WRITE, 12, 300 + i, 0, MEMX_PAGE_SIZE);
+		m.count = i + 1;
+		m.flags = i < 3 ? MEMX_F_MORE : 0;
+		add_frame(0, &m);
+	}
+	m = msg(MEMX_T_ACK);
+	m.flags = MEMX_F_RUN;
+	m.page = 303;
+	add_frame(0, &m);
+	flush("write-request");
+
 	/* duplicates and an overlap */
 	m = frag(MEMX_T_WRITE, 11, 101, 0, 1408);
 	add_frame(0, &m);

@@ -10,7 +10,7 @@
  * counters say which check caught it:
  *   truncated     a valid frame cut short               (drop "trunc")
  *   oversized     a valid frame with bytes appended     (drop "len")
- *   badversion    version != 1                          (drop "version")
+ *   badversion    version != MEMX_VERSION               (drop "version")
  *   badtype       type 0 or > MEMX_T_MAX                (drop "type")
  *   badfrag       WRITE fragment off/len/total broken   (drop "frag")
  *   badflags      unknown flag, ZERO off DATA, trailer
@@ -266,7 +266,9 @@ static int mode_badflags(struct inj *j)
 
 	switch (rnd(j, 3)) {
 	case 0:		/* a flag nobody knows */
-		m.flags = (u8)(1U << (1 + rnd(j, 6)));
+		do
+			m.flags = (u8)(1U << (1 + rnd(j, 6)));
+		while (m.flags & MEMX_F_KNOWN);
 		break;
 	case 1:		/* ZERO is for DATA only */
 		m.flags = MEMX_F_ZERO;
