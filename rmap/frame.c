@@ -166,8 +166,7 @@ enum memx_drop memx_parse_hdr(const struct memx_hdr *wire, size_t frame_len,
 	 * Pages page .. page + count - 1 must exist (ACK's count is a total;
 	 * a WRITE's pages end at page, memx_check_page_frag() checked them).
 	 */
-	if (m->type != MEMX_T_ACK &&
-	    (m->type == MEMX_T_WRITE ? 1 : m->count) > ~0ULL - m->page)
+	if (m->type != MEMX_T_ACK && memx_msg_pages_from(m) > ~0ULL - m->page)
 		return MEMX_DROP_FIELD;
 
 	need = (size_t)MEMX_HDR_LEN + m->payload_len + m->trailer_len;

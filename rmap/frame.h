@@ -102,6 +102,15 @@ struct memx_msg {
 enum memx_drop memx_parse_hdr(const struct memx_hdr *h, size_t frame_len,
 			      struct memx_msg *m);
 
+/*
+ * Pages from @m->page on that @m is about: a WRITE's @count names its
+ * request's pages up to @page, not after it.
+ */
+static inline u64 memx_msg_pages_from(const struct memx_msg *m)
+{
+	return m->type == MEMX_T_WRITE ? 1 : m->count;
+}
+
 /**
  * memx_build_hdr() - write a header from @m (version set, reserved zeroed)
  */

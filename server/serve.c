@@ -319,8 +319,7 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 	 * overflow for the others.
 	 */
 	if (m->type != MEMX_T_CLOSE &&
-	    m->page + (m->type == MEMX_T_WRITE ? 1 : m->count) >
-	    MEMX_SRV_MAX_PAGE_INDEX) {
+	    m->page + memx_msg_pages_from(m) > MEMX_SRV_MAX_PAGE_INDEX) {
 		memx_srv_error(port, src, m, MEMX_S_BADREQ);
 		return;
 	}

@@ -39,6 +39,15 @@ static unsigned long memx_entry_seq(void *entry)
 	return page_private((struct page *)entry);
 }
 
+/*
+ * @entry (a page, a tombstone or NULL) holds the write or discard of key
+ * @key or a newer one: a write of @key there is applied or superseded.
+ */
+static bool memx_entry_covers(void *entry, unsigned long key)
+{
+	return entry && key <= memx_entry_seq(entry);
+}
+
 /* ---- pages ------------------------------------------------------------ */
 
 static void memx_reserve_refill(struct work_struct *work)
@@ -158,7 +167,7 @@ int memx_store_write(struct memx_session *s, u64 index, u64 seq,
 		goto out_free;
 	}
 	old = xa_load(&s->pages, index);
-	if (old && key <= memx_entry_seq(old)) {
+	if (memx_entry_covers(old, key)) {
 		atomic64_inc(&memx_srv.st.stale_writes);
 		st = MEMX_S_OK;
 		goto out_free;
@@ -225,7 +234,7 @@ int memx_store_write_check(struct memx_session *s, u64 index, u64 seq,
 		goto out;
 	}
 	entry = xa_load(&s->pages, index);
-	if (entry && memx_seq_key(seq) <= memx_entry_seq(entry))
+	if (memx_entry_covers(entry, memx_seq_key(seq)))
 		*stale = true;
 	else if ((!entry || xa_is_value(entry)) &&
 		 atomic64_read(&srv->used_pages) >= (s64)srv->capacity_pages)
@@ -263,7 +272,7 @@ int memx_store_applied(struct memx_session *s, u64 first, unsigned int n,
 	}
 	for (i = 0; i < n; i++) {
 		entry = xa_load(&s->pages, first + i);
-		if (entry && key <= memx_entry_seq(entry))
+		if (memx_entry_covers(entry, key))
 			mask |= BIT(i);
 	}
 	xa_unlock_bh(&s->pages);
