@@ -18,6 +18,7 @@
  */
 #include <linux/etherdevice.h>
 #include <linux/if_arp.h>
+#include <linux/if_vlan.h>
 #include <linux/mutex.h>
 #include <linux/netdevice.h>
 #include <linux/pkt_sched.h>
@@ -37,9 +38,9 @@ static int memx_port_rcv(struct sk_buff *skb, struct net_device *dev,
 			 struct packet_type *pt, struct net_device *orig_dev)
 {
 	struct memx_port *port = container_of(pt, struct memx_port, pt);
+	u8 src[ETH_ALEN] __aligned(2);
 	enum memx_drop why;
 	struct memx_msg m;
-	const u8 *src;
 
 	switch (skb->pkt_type) {
 	case PACKET_HOST:
@@ -69,7 +70,8 @@ static int memx_port_rcv(struct sk_buff *skb, struct net_device *dev,
 		goto drop;
 	}
 
-	src = eth_hdr(skb)->h_source;
+	/* A copy: a reply built in this frame rewrites its MAC header. */
+	ether_addr_copy(src, eth_hdr(skb)->h_source);
 	if (ether_addr_equal(src, dev->dev_addr))
 		goto drop;	/* our own frame, looped back by a bridge */
 	if (!is_valid_ether_addr(src)) {
@@ -283,6 +285,38 @@ struct sk_buff *memx_port_alloc_skb(struct memx_port *port,
 		skb->truesize += PAGE_SIZE;
 	}
 	return skb;
+}
+
+struct sk_buff *memx_port_reuse_skb(struct sk_buff *skb)
+{
+	/*
+	 * Shared: someone else reads it. Cloned: the head (where the reply
+	 * header goes) is another skb's too. From the reserves: back to
+	 * them, not on the wire again. Zerocopy: its sender waits for the
+	 * completion of that frame.
+	 */
+	if (skb_shared(skb) || skb_cloned(skb) || skb_pfmemalloc(skb) ||
+	    skb_zcopy(skb) || skb_is_gso(skb) || skb_has_frag_list(skb))
+		return NULL;
+	/* A WRITE's payload goes (its page references with it). */
+	if (pskb_trim(skb, MEMX_HDR_LEN))
+		return NULL;
+	/*
+	 * What receiving left: the sender's socket and destructor (veth
+	 * keeps them), a delivery time or timestamp (an egress qdisc would
+	 * take it for a departure time), dst, conntrack, extensions, mark,
+	 * a tc redirect, a VLAN tag, a checksum state.
+	 */
+	skb_orphan(skb);
+	skb_clear_delivery_time(skb);
+	skb_scrub_packet(skb, true);
+	skb_reset_redirect(skb);
+	__vlan_hwaccel_clear_tag(skb);
+	skb->ip_summed = CHECKSUM_NONE;
+	skb->priority = TC_PRIO_INTERACTIVE;
+	skb_reset_network_header(skb);
+	memset(skb->data, 0, MEMX_HDR_LEN);
+	return skb_get(skb);
 }
 
 void memx_skb_put_payload(struct sk_buff *skb, const void *src,

@@ -23,7 +23,9 @@ struct memx_port;
  *	@skb->data points at the memx header; the header is linear
  *	(pskb_may_pull), the payload may not be: copy it with
  *	skb_copy_bits(skb, MEMX_HDR_LEN, ...). The callee must not free @skb;
- *	it may take a reference (skb_get()) to keep it.
+ *	it may take a reference (skb_get()) to keep it, or turn it into its
+ *	reply's frame (memx_port_reuse_skb()). @src is a copy of the
+ *	sender's MAC, valid until @rx returns.
  * @event: NETDEV_UP, NETDEV_DOWN, NETDEV_CHANGEMTU, NETDEV_UNREGISTER
  *	(after which the port is detached and transmits nothing). Process
  *	context, RTNL held. May be NULL.
@@ -98,6 +100,17 @@ void memx_port_close(struct memx_port *port);
  */
 struct sk_buff *memx_port_alloc_skb(struct memx_port *port,
 				    unsigned int payload, gfp_t gfp);
+
+/**
+ * memx_port_reuse_skb() - the frame @rx was handed, made into a frame as
+ * memx_port_alloc_skb() gives with payload 0, for the reply: a server
+ * answers each request with one allocation and one free less.
+ * Return: @skb with a reference of the caller's (memx_port_rcv() drops its
+ * own), or NULL when it is not ours alone (a tap's clone, a reference
+ * someone keeps), came from the memory reserves, or is a GSO or frag-list
+ * frame: allocate one then. At most once per received frame.
+ */
+struct sk_buff *memx_port_reuse_skb(struct sk_buff *skb);
 
 /**
  * memx_skb_put_payload() - append @len bytes from @src to a frame made by

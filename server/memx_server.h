@@ -104,6 +104,7 @@ struct memx_session {
  * @reasm_expired: reassemblies dropped after reasm_timeout_ms.
  * @ignored: well-formed frames of a type a server does not take.
  * @tx_fail: replies that could not be built or sent.
+ * @reused: replies built in their request's frame (memx_port_reuse_skb()).
  */
 struct memx_srv_stats {
 	atomic64_t errors[MEMX_S_MAX + 1];
@@ -118,6 +119,7 @@ struct memx_srv_stats {
 	atomic64_t reasm_expired;
 	atomic64_t ignored;
 	atomic64_t tx_fail;
+	atomic64_t reused;
 };
 
 /**
@@ -224,11 +226,6 @@ u64 memx_frames_out(void);
 
 /* serve.c */
 extern const struct memx_port_ops memx_srv_port_ops;
-void memx_srv_reply(struct memx_port *port, const u8 *dst,
-		    const struct memx_msg *req, u8 type, u8 status,
-		    u32 session, u32 count);
-void memx_srv_error(struct memx_port *port, const u8 *dst,
-		    const struct memx_msg *req, u8 status);
 
 /* advert.c */
 void memx_advert_start(void);

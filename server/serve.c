@@ -18,18 +18,47 @@
 #include <linux/skbuff.h>
 #include "memx_server.h"
 
-static void memx_srv_send(struct memx_port *port, struct sk_buff *skb,
-			  const u8 *dst)
+/*
+ * A request being served: its header, where the replies go, and the frame
+ * it came in. The first reply is built in that frame when it can be
+ * (memx_port_reuse_skb()): one allocation and one free less a request.
+ * Nothing reads the frame once it was offered: a WRITE's payload is
+ * copied before the request is answered.
+ */
+struct memx_srv_rq {
+	struct memx_port *port;
+	const struct memx_msg *m;
+	const u8 *src;
+	struct sk_buff *spare;	/* the request's frame, until offered */
+};
+
+/* A frame for a reply, with a zeroed header and no payload. */
+static struct sk_buff *memx_srv_skb(struct memx_srv_rq *r)
 {
-	if (memx_port_xmit(port, skb, dst))
+	struct sk_buff *skb = NULL;
+
+	if (r->spare) {
+		skb = memx_port_reuse_skb(r->spare);
+		r->spare = NULL;
+		if (skb)
+			atomic64_inc(&memx_srv.st.reused);
+	}
+	if (!skb)
+		skb = memx_port_alloc_skb(r->port, 0, GFP_ATOMIC);
+	if (!skb)
+		atomic64_inc(&memx_srv.st.tx_fail);
+	return skb;
+}
+
+static void memx_srv_send(struct memx_srv_rq *r, struct sk_buff *skb)
+{
+	if (memx_port_xmit(r->port, skb, r->src))
 		atomic64_inc(&memx_srv.st.tx_fail);
 }
 
 /* A reply without payload (ACK, ERROR, DATA with MEMX_F_ZERO). */
-static void memx_srv_reply_flags(struct memx_port *port, const u8 *dst,
-				 const struct memx_msg *req, u8 type,
-				 u8 flags, u8 status, u32 session, u32 count,
-				 u64 page)
+static void memx_srv_reply_flags(struct memx_srv_rq *r, u8 type, u8 flags,
+				 u8 status, u32 session, u32 count, u64 page)
 {
 	struct memx_msg m = {
 		.type = type,
@@ -37,37 +66,32 @@ static void memx_srv_reply_flags(struct memx_port *port, const u8 *dst,
 		.status = status,
 		.session = session,
 		.srv_gen = memx_srv.srv_gen,
-		.cli_gen = req->cli_gen,
-		.tag = req->tag,
+		.cli_gen = r->m->cli_gen,
+		.tag = r->m->tag,
 		.count = count,
-		.seq = req->seq,
+		.seq = r->m->seq,
 		.page = page,
 	};
 	struct sk_buff *skb;
 
 	if (type == MEMX_T_ERROR && status <= MEMX_S_MAX)
 		atomic64_inc(&memx_srv.st.errors[status]);
-	skb = memx_port_alloc_skb(port, 0, GFP_ATOMIC);
-	if (!skb) {
-		atomic64_inc(&memx_srv.st.tx_fail);
+	skb = memx_srv_skb(r);
+	if (!skb)
 		return;
-	}
 	memx_build_hdr((struct memx_hdr *)skb->data, &m);
-	memx_srv_send(port, skb, dst);
+	memx_srv_send(r, skb);
 }
 
-void memx_srv_reply(struct memx_port *port, const u8 *dst,
-		    const struct memx_msg *req, u8 type, u8 status,
-		    u32 session, u32 count)
+static void memx_srv_reply(struct memx_srv_rq *r, u8 type, u8 status,
+			   u32 session, u32 count)
 {
-	memx_srv_reply_flags(port, dst, req, type, 0, status, session, count,
-			     req->page);
+	memx_srv_reply_flags(r, type, 0, status, session, count, r->m->page);
 }
 
-void memx_srv_error(struct memx_port *port, const u8 *dst,
-		    const struct memx_msg *req, u8 status)
+static void memx_srv_error(struct memx_srv_rq *r, u8 status)
 {
-	memx_srv_reply(port, dst, req, MEMX_T_ERROR, status, req->session, 0);
+	memx_srv_reply(r, MEMX_T_ERROR, status, r->m->session, 0);
 }
 
 static u32 memx_count(unsigned long npages)
@@ -75,10 +99,9 @@ static u32 memx_count(unsigned long npages)
 	return npages > U32_MAX ? U32_MAX : npages;
 }
 
-static void memx_srv_ack(struct memx_port *port, const u8 *dst,
-			 const struct memx_msg *req, struct memx_session *s)
+static void memx_srv_ack(struct memx_srv_rq *r, struct memx_session *s)
 {
-	memx_srv_reply(port, dst, req, MEMX_T_ACK, MEMX_S_OK, s->id,
+	memx_srv_reply(r, MEMX_T_ACK, MEMX_S_OK, s->id,
 		       memx_count(READ_ONCE(s->npages)));
 }
 
@@ -89,50 +112,48 @@ static void memx_srv_ack(struct memx_port *port, const u8 *dst,
  * or late): an ACK for each page that is there, so the client resends
  * only the others, and a later copy of this page acknowledges the rest.
  */
-static void memx_srv_ack_write(struct memx_port *port, const u8 *dst,
-			       const struct memx_msg *req,
-			       struct memx_session *s)
+static void memx_srv_ack_write(struct memx_srv_rq *r, struct memx_session *s)
 {
+	const struct memx_msg *req = r->m;
 	u64 first = req->page - (req->count - 1);
 	unsigned long stored;
 	u32 held, i;
 
 	if (req->count == 1) {
-		memx_srv_ack(port, dst, req, s);
+		memx_srv_ack(r, s);
 		return;
 	}
 	if (memx_store_applied(s, first, req->count, req->seq, &stored)) {
 		/* Closed since the page was stored: nothing of it is left. */
-		memx_srv_error(port, dst, req, MEMX_S_NOSESSION);
+		memx_srv_error(r, MEMX_S_NOSESSION);
 		return;
 	}
 	held = memx_count(READ_ONCE(s->npages));
 	if (stored == GENMASK(req->count - 1, 0)) {
-		memx_srv_reply_flags(port, dst, req, MEMX_T_ACK, MEMX_F_RUN,
-				     MEMX_S_OK, s->id, held, req->page);
+		memx_srv_reply_flags(r, MEMX_T_ACK, MEMX_F_RUN, MEMX_S_OK,
+				     s->id, held, req->page);
 		return;
 	}
 	for_each_set_bit(i, &stored, req->count)
-		memx_srv_reply_flags(port, dst, req, MEMX_T_ACK, 0, MEMX_S_OK,
-				     s->id, held, first + i);
+		memx_srv_reply_flags(r, MEMX_T_ACK, 0, MEMX_S_OK, s->id, held,
+				     first + i);
 }
 
 /*
  * Send one page (or a ZERO marker) as DATA fragments. Return: MEMX_S_OK,
  * MEMX_S_BUSY (out of memory, partly sent) or MEMX_S_NOSESSION (closed).
  */
-static int memx_send_page(struct memx_port *port, const u8 *dst,
-			  const struct memx_msg *req, struct memx_session *s,
+static int memx_send_page(struct memx_srv_rq *r, struct memx_session *s,
 			  u64 index, unsigned int chunk)
 {
 	struct memx_msg m = {
 		.type = MEMX_T_DATA,
 		.session = s->id,
 		.srv_gen = memx_srv.srv_gen,
-		.cli_gen = req->cli_gen,
-		.tag = req->tag,
+		.cli_gen = r->m->cli_gen,
+		.tag = r->m->tag,
 		.count = 1,
-		.seq = req->seq,
+		.seq = r->m->seq,
 		.page = index,
 		.total_len = MEMX_PAGE_SIZE,
 	};
@@ -145,8 +166,8 @@ static int memx_send_page(struct memx_port *port, const u8 *dst,
 	if (st != MEMX_S_OK)
 		return st;
 	if (!page) {
-		memx_srv_reply_flags(port, dst, req, MEMX_T_DATA, MEMX_F_ZERO,
-				     MEMX_S_OK, s->id, 1, index);
+		memx_srv_reply_flags(r, MEMX_T_DATA, MEMX_F_ZERO, MEMX_S_OK,
+				     s->id, 1, index);
 		return MEMX_S_OK;
 	}
 	/*
@@ -157,24 +178,23 @@ static int memx_send_page(struct memx_port *port, const u8 *dst,
 	for (off = 0; off < MEMX_PAGE_SIZE; off += chunk) {
 		m.frag_off = off;
 		m.frag_len = min(chunk, MEMX_PAGE_SIZE - off);
-		skb = memx_port_alloc_skb(port, 0, GFP_ATOMIC);
+		skb = memx_srv_skb(r);
 		if (!skb) {
-			atomic64_inc(&memx_srv.st.tx_fail);
 			st = MEMX_S_BUSY;
 			break;
 		}
 		memx_build_hdr((struct memx_hdr *)skb->data, &m);
 		memx_skb_attach_page(skb, page, off, m.frag_len);
-		memx_srv_send(port, skb, dst);
+		memx_srv_send(r, skb);
 	}
 	put_page(page);
 	return st;
 }
 
-static void memx_srv_read(struct memx_port *port, const u8 *src,
-			  const struct memx_msg *m, struct memx_session *s)
+static void memx_srv_read(struct memx_srv_rq *r, struct memx_session *s)
 {
-	unsigned int chunk = memx_frag_chunk(READ_ONCE(port->mtu));
+	unsigned int chunk = memx_frag_chunk(READ_ONCE(r->port->mtu));
+	const struct memx_msg *m = r->m;
 	u32 i;
 	int st;
 
@@ -185,23 +205,23 @@ static void memx_srv_read(struct memx_port *port, const u8 *src,
 	if (m->frag_len)
 		chunk = min_t(unsigned int, chunk, m->frag_len);
 	if (!chunk) {
-		memx_srv_error(port, src, m, MEMX_S_BADREQ);
+		memx_srv_error(r, MEMX_S_BADREQ);
 		return;
 	}
 	for (i = 0; i < m->count; i++) {
-		st = memx_send_page(port, src, m, s, m->page + i, chunk);
+		st = memx_send_page(r, s, m->page + i, chunk);
 		if (st != MEMX_S_OK) {
 			/* BUSY: partly sent, the client retries soon. */
-			memx_srv_error(port, src, m, st);
+			memx_srv_error(r, st);
 			return;
 		}
 	}
 }
 
-static void memx_srv_write(struct memx_port *port, struct sk_buff *skb,
-			   const u8 *src, const struct memx_msg *m,
+static void memx_srv_write(struct memx_srv_rq *r, struct sk_buff *skb,
 			   struct memx_session *s)
 {
+	const struct memx_msg *m = r->m;
 	bool last = m->frag_off + m->frag_len == MEMX_PAGE_SIZE;
 	struct page *page;
 	bool stale;
@@ -217,7 +237,7 @@ static void memx_srv_write(struct memx_port *port, struct sk_buff *skb,
 	 */
 	st = memx_store_write_check(s, m->page, m->seq, &stale);
 	if (st != MEMX_S_OK) {
-		memx_srv_error(port, src, m, st);
+		memx_srv_error(r, st);
 		return;
 	}
 	if (stale) {
@@ -226,16 +246,16 @@ static void memx_srv_write(struct memx_port *port, struct sk_buff *skb,
 			return;
 		/* A MORE page sent again: its ACK was lost, or never due. */
 		if (m->flags & MEMX_F_MORE)
-			memx_srv_ack(port, src, m, s);
+			memx_srv_ack(r, s);
 		else
-			memx_srv_ack_write(port, src, m, s);
+			memx_srv_ack_write(r, s);
 		return;
 	}
 
 	if (m->frag_off == 0 && m->frag_len == MEMX_PAGE_SIZE) {
 		page = memx_page_get();
 		if (!page) {
-			memx_srv_error(port, src, m, MEMX_S_BUSY);
+			memx_srv_error(r, MEMX_S_BUSY);
 			return;
 		}
 		if (WARN_ON_ONCE(skb_copy_bits(skb, MEMX_HDR_LEN,
@@ -247,7 +267,7 @@ static void memx_srv_write(struct memx_port *port, struct sk_buff *skb,
 	} else {
 		st = memx_write_frag(s, m, skb, &page);
 		if (st != MEMX_S_OK) {
-			memx_srv_error(port, src, m, st);
+			memx_srv_error(r, st);
 			return;
 		}
 		if (!page)
@@ -256,13 +276,12 @@ static void memx_srv_write(struct memx_port *port, struct sk_buff *skb,
 
 	st = memx_store_write(s, m->page, m->seq, page);
 	if (st != MEMX_S_OK)
-		memx_srv_error(port, src, m, st);
+		memx_srv_error(r, st);
 	else if (!(m->flags & MEMX_F_MORE))
-		memx_srv_ack_write(port, src, m, s);
+		memx_srv_ack_write(r, s);
 }
 
-static void memx_srv_open(struct memx_port *port, const u8 *src,
-			  const struct memx_msg *m)
+static void memx_srv_open(struct memx_srv_rq *r)
 {
 	unsigned long npages;
 	u32 id;
@@ -274,20 +293,25 @@ static void memx_srv_open(struct memx_port *port, const u8 *src,
 	 * BUSY: it may come back once the drain is stopped, and BUSY is what
 	 * clients already take as "not now" (UNSUPP would mean "never").
 	 */
-	err = memx_session_open(src, m->cli_gen, !READ_ONCE(memx_srv.draining),
-				&id, &npages);
+	err = memx_session_open(r->src, r->m->cli_gen,
+				!READ_ONCE(memx_srv.draining), &id, &npages);
 	if (err) {
 		/* Full (max_sessions), draining, no memory: all may pass. */
-		memx_srv_error(port, src, m, MEMX_S_BUSY);
+		memx_srv_error(r, MEMX_S_BUSY);
 		return;
 	}
-	memx_srv_reply(port, src, m, MEMX_T_ACK, MEMX_S_OK, id,
-		       memx_count(npages));
+	memx_srv_reply(r, MEMX_T_ACK, MEMX_S_OK, id, memx_count(npages));
 }
 
 static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 			const struct memx_msg *m, const u8 *src)
 {
+	struct memx_srv_rq r = {
+		.port = port,
+		.m = m,
+		.src = src,
+		.spare = skb,
+	};
 	struct memx_session *s;
 
 	switch (m->type) {
@@ -307,11 +331,11 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 	}
 
 	if (m->flags & MEMX_F_AUTH) {
-		memx_srv_error(port, src, m, MEMX_S_UNSUPP);
+		memx_srv_error(&r, MEMX_S_UNSUPP);
 		return;
 	}
 	if (m->type == MEMX_T_OPEN) {
-		memx_srv_open(port, src, m);
+		memx_srv_open(&r);
 		return;
 	}
 	/*
@@ -320,7 +344,7 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 	 */
 	if (m->type != MEMX_T_CLOSE &&
 	    m->page + memx_msg_pages_from(m) > MEMX_SRV_MAX_PAGE_INDEX) {
-		memx_srv_error(port, src, m, MEMX_S_BADREQ);
+		memx_srv_error(&r, MEMX_S_BADREQ);
 		return;
 	}
 
@@ -334,29 +358,29 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 	if (!s) {
 		/* Closing what is not there is done already. */
 		if (m->type == MEMX_T_CLOSE)
-			memx_srv_reply(port, src, m, MEMX_T_ACK, MEMX_S_OK,
-				       m->session, 0);
+			memx_srv_reply(&r, MEMX_T_ACK, MEMX_S_OK, m->session,
+				       0);
 		else
-			memx_srv_error(port, src, m, MEMX_S_NOSESSION);
+			memx_srv_error(&r, MEMX_S_NOSESSION);
 		return;
 	}
 
 	switch (m->type) {
 	case MEMX_T_WRITE:
-		memx_srv_write(port, skb, src, m, s);
+		memx_srv_write(&r, skb, s);
 		break;
 	case MEMX_T_READ:
-		memx_srv_read(port, src, m, s);
+		memx_srv_read(&r, s);
 		break;
 	case MEMX_T_DISCARD:
 		if (memx_store_discard(s, m->page, m->count, m->seq))
-			memx_srv_error(port, src, m, MEMX_S_NOSESSION);
+			memx_srv_error(&r, MEMX_S_NOSESSION);
 		else
-			memx_srv_ack(port, src, m, s);
+			memx_srv_ack(&r, s);
 		break;
 	case MEMX_T_CLOSE:
 		memx_session_close(s);
-		memx_srv_reply(port, src, m, MEMX_T_ACK, MEMX_S_OK, s->id, 0);
+		memx_srv_reply(&r, MEMX_T_ACK, MEMX_S_OK, s->id, 0);
 		break;
 	}
 	memx_session_put(s);

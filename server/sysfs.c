@@ -238,6 +238,8 @@ static ssize_t objects_show(struct kobject *kobj, struct kobj_attribute *a,
 			     atomic64_read(&st->ignored));
 	len += sysfs_emit_at(buf, len, "tx_fail %lld\n",
 			     atomic64_read(&st->tx_fail));
+	len += sysfs_emit_at(buf, len, "reused %lld\n",
+			     atomic64_read(&st->reused));
 	len += sysfs_emit_at(buf, len, "rx_nomem %llu\n", nomem);
 	len += sysfs_emit_at(buf, len, "tx_errors %llu\n", txerr);
 	return len;
