@@ -498,7 +498,7 @@ static void memx_ctrl_rx(struct memx_dev *d, struct memx_server *srv,
 			m->srv_gen);
 }
 
-static void memx_rx(struct memx_port *port, struct sk_buff *skb,
+static bool memx_rx(struct memx_port *port, struct sk_buff *skb,
 		    const struct memx_msg *m, const u8 *src)
 {
 	struct memx_dev *d = port->priv;
@@ -512,7 +512,7 @@ static void memx_rx(struct memx_port *port, struct sk_buff *skb,
 	 */
 	if (unlikely(m->flags & MEMX_F_AUTH)) {
 		atomic64_inc(&port->rx_drop[MEMX_DROP_FLAGS]);
-		return;
+		return false;
 	}
 	srv = memx_server_find(d, src);
 	if (time_after(jiffies, READ_ONCE(d->last_rx)))
@@ -542,6 +542,7 @@ static void memx_rx(struct memx_port *port, struct sk_buff *skb,
 		/* Requests of other clients on the segment: not for us. */
 		break;
 	}
+	return false;
 }
 
 static void memx_event(struct memx_port *port, unsigned long event)

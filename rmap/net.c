@@ -84,8 +84,8 @@ static int memx_port_rcv(struct sk_buff *skb, struct net_device *dev,
 	if (why != MEMX_DROP_NONE)
 		goto malformed;
 
-	port->ops->rx(port, skb, &m, src);
-	consume_skb(skb);
+	if (!port->ops->rx(port, skb, &m, src))
+		consume_skb(skb);
 	return NET_RX_SUCCESS;
 
 malformed:
@@ -316,7 +316,7 @@ struct sk_buff *memx_port_reuse_skb(struct sk_buff *skb)
 	skb->priority = TC_PRIO_INTERACTIVE;
 	skb_reset_network_header(skb);
 	memset(skb->data, 0, MEMX_HDR_LEN);
-	return skb_get(skb);
+	return skb;
 }
 
 void memx_skb_put_payload(struct sk_buff *skb, const void *src,

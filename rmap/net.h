@@ -22,16 +22,17 @@ struct memx_port;
  * @rx: a frame whose header passed memx_parse_hdr(). Runs in softirq.
  *	@skb->data points at the memx header; the header is linear
  *	(pskb_may_pull), the payload may not be: copy it with
- *	skb_copy_bits(skb, MEMX_HDR_LEN, ...). The callee must not free @skb;
- *	it may take a reference (skb_get()) to keep it, or turn it into its
- *	reply's frame (memx_port_reuse_skb()). @src is a copy of the
+ *	skb_copy_bits(skb, MEMX_HDR_LEN, ...). Return true when @skb is the
+ *	callee's now (it became a reply's frame: memx_port_reuse_skb()),
+ *	false to leave it to the caller, which frees it; the callee may also
+ *	take a reference (skb_get()) to keep it. @src is a copy of the
  *	sender's MAC, valid until @rx returns.
  * @event: NETDEV_UP, NETDEV_DOWN, NETDEV_CHANGEMTU, NETDEV_UNREGISTER
  *	(after which the port is detached and transmits nothing). Process
  *	context, RTNL held. May be NULL.
  */
 struct memx_port_ops {
-	void (*rx)(struct memx_port *port, struct sk_buff *skb,
+	bool (*rx)(struct memx_port *port, struct sk_buff *skb,
 		   const struct memx_msg *m, const u8 *src);
 	void (*event)(struct memx_port *port, unsigned long event);
 };
@@ -105,10 +106,12 @@ struct sk_buff *memx_port_alloc_skb(struct memx_port *port,
  * memx_port_reuse_skb() - the frame @rx was handed, made into a frame as
  * memx_port_alloc_skb() gives with payload 0, for the reply: a server
  * answers each request with one allocation and one free less.
- * Return: @skb with a reference of the caller's (memx_port_rcv() drops its
- * own), or NULL when it is not ours alone (a tap's clone, a reference
- * someone keeps), came from the memory reserves, or is a GSO or frag-list
- * frame: allocate one then. At most once per received frame.
+ * Return: @skb, then the caller's (its @rx returns true: memx_port_rcv()
+ * no longer frees it; no extra reference: the transmit path may expand or
+ * linearize it, which a shared skb must never be), or NULL when it is not
+ * ours alone (a tap's clone, a reference someone keeps), came from the
+ * memory reserves, or is a zerocopy, GSO or frag-list frame: allocate one
+ * then. At most once per received frame.
  */
 struct sk_buff *memx_port_reuse_skb(struct sk_buff *skb);
 

@@ -30,6 +30,7 @@ struct memx_srv_rq {
 	const struct memx_msg *m;
 	const u8 *src;
 	struct sk_buff *spare;	/* the request's frame, until offered */
+	bool taken;		/* it became a reply's frame */
 };
 
 /* A frame for a reply, with a zeroed header and no payload. */
@@ -40,8 +41,10 @@ static struct sk_buff *memx_srv_skb(struct memx_srv_rq *r)
 	if (r->spare) {
 		skb = memx_port_reuse_skb(r->spare);
 		r->spare = NULL;
-		if (skb)
+		if (skb) {
+			r->taken = true;
 			atomic64_inc(&memx_srv.st.reused);
+		}
 	}
 	if (!skb)
 		skb = memx_port_alloc_skb(r->port, 0, GFP_ATOMIC);
@@ -303,7 +306,8 @@ static void memx_srv_open(struct memx_srv_rq *r)
 	memx_srv_reply(r, MEMX_T_ACK, MEMX_S_OK, id, memx_count(npages));
 }
 
-static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
+/* Return: true when the frame became a reply's (memx_srv_skb()). */
+static bool memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 			const struct memx_msg *m, const u8 *src)
 {
 	struct memx_srv_rq r = {
@@ -317,7 +321,7 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 	switch (m->type) {
 	case MEMX_T_DISCOVER:
 		memx_advert_send(port, src);
-		return;
+		return r.taken;
 	case MEMX_T_OPEN:
 	case MEMX_T_CLOSE:
 	case MEMX_T_WRITE:
@@ -327,16 +331,16 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 	default:
 		/* ADVERTs of other servers, stray replies. */
 		atomic64_inc(&memx_srv.st.ignored);
-		return;
+		return r.taken;
 	}
 
 	if (m->flags & MEMX_F_AUTH) {
 		memx_srv_error(&r, MEMX_S_UNSUPP);
-		return;
+		return r.taken;
 	}
 	if (m->type == MEMX_T_OPEN) {
 		memx_srv_open(&r);
-		return;
+		return r.taken;
 	}
 	/*
 	 * A WRITE's pages end at page; memx_parse_hdr() ruled out an
@@ -345,7 +349,7 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 	if (m->type != MEMX_T_CLOSE &&
 	    m->page + memx_msg_pages_from(m) > MEMX_SRV_MAX_PAGE_INDEX) {
 		memx_srv_error(&r, MEMX_S_BADREQ);
-		return;
+		return r.taken;
 	}
 
 	s = NULL;
@@ -362,7 +366,7 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 				       0);
 		else
 			memx_srv_error(&r, MEMX_S_NOSESSION);
-		return;
+		return r.taken;
 	}
 
 	switch (m->type) {
@@ -384,6 +388,7 @@ static void memx_srv_rx(struct memx_port *port, struct sk_buff *skb,
 		break;
 	}
 	memx_session_put(s);
+	return r.taken;
 }
 
 static void memx_srv_event(struct memx_port *port, unsigned long event)
