@@ -20,7 +20,7 @@
 #
 # On the host: boots the five guests; in each guest runs this script as
 # "test_cluster_01.sh server|client".
-# memx-timeout: 600
+# memx-timeout: 900
 
 . "$(dirname "$0")/lib.sh"
 
