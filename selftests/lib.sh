@@ -319,8 +319,16 @@ memx_check_dmesg() {
 	[ "$n" = 0 ] || memx_dmesg | grep -m1 'page allocation failure' |
 		sed "s/^/# dmesg: $n report(s) of memory pressure, tolerated; first: /"
 	bad=$(memx_dmesg | awk '/page allocation failure/ { a = NR } !(a && NR - a <= 12 && /Call Trace/)' |
-		grep -E 'WARNING:|BUG[: ]|Oops|KASAN|UBSAN|[Cc]all [Tt]race|general protection|blocked for more than|list_(add|del) corruption|refcount_t:|soft lockup' || true)
-	[ -z "$bad" ] || { echo "$bad" | head -n 20 | sed 's/^/# dmesg: /'; return 1; }
+		grep -E 'WARNING:|BUG[: ]|Oops|KASAN|UBSAN|[Cc]all [Tt]race|general protection|blocked for more than|list_(add|del) corruption|refcount_t:|soft lockup|detected stalls? on' || true)
+	[ -z "$bad" ] && return 0
+	echo "$bad" | head -n 20 | sed 's/^/# dmesg: /'
+	# what led to the first of them, and what followed
+	memx_dmesg | grep -n -F -x -m1 -- "$(echo "$bad" | head -n1)" | cut -d: -f1 |
+		while read -r l; do
+			memx_dmesg | sed -n "$((l > 6 ? l - 6 : 1)),$((l + 14))p" |
+				sed 's/^/# dmesg context: /'
+		done
+	return 1
 }
 
 # Test 9, part 2: after unload, each module's "unloaded:" line balances its
