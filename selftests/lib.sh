@@ -313,21 +313,19 @@ memx_dmesg() {
 # all __GFP_NOWARN, so such a report is never ours). Its call trace is not
 # held against the test; the reports are counted and shown.
 memx_check_dmesg() {
-	local bad n
+	local log bad n l
 
-	n=$(memx_dmesg | grep -c 'page allocation failure' || true)
-	[ "$n" = 0 ] || memx_dmesg | grep -m1 'page allocation failure' |
+	log=$(memx_dmesg)
+	n=$(grep -c 'page allocation failure' <<<"$log" || true)
+	[ "$n" = 0 ] || grep -m1 'page allocation failure' <<<"$log" |
 		sed "s/^/# dmesg: $n report(s) of memory pressure, tolerated; first: /"
-	bad=$(memx_dmesg | awk '/page allocation failure/ { a = NR } !(a && NR - a <= 12 && /Call Trace/)' |
+	bad=$(awk '/page allocation failure/ { a = NR } !(a && NR - a <= 12 && /Call Trace/)' <<<"$log" |
 		grep -E 'WARNING:|BUG[: ]|Oops|KASAN|UBSAN|[Cc]all [Tt]race|general protection|blocked for more than|list_(add|del) corruption|refcount_t:|soft lockup|detected stalls? on' || true)
 	[ -z "$bad" ] && return 0
 	echo "$bad" | head -n 20 | sed 's/^/# dmesg: /'
 	# what led to the first of them, and what followed
-	memx_dmesg | grep -n -F -x -m1 -- "$(echo "$bad" | head -n1)" | cut -d: -f1 |
-		while read -r l; do
-			memx_dmesg | sed -n "$((l > 6 ? l - 6 : 1)),$((l + 14))p" |
-				sed 's/^/# dmesg context: /'
-		done
+	l=$(grep -n -F -x -m1 -- "${bad%%$'\n'*}" <<<"$log" | cut -d: -f1)
+	sed -n "$((l > 6 ? l - 6 : 1)),$((l + 14))p" <<<"$log" | sed 's/^/# dmesg context: /'
 	return 1
 }
 
