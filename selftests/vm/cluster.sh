@@ -106,7 +106,9 @@ ip -n "$ns" link add br0 type bridge
 ip -n "$ns" link set br0 up
 for t in tap-c $(seq -f 'tap-s%g' 1 "$nsrv"); do
 	ip -n "$ns" tuntap add dev "$t" mode tap
-	ip -n "$ns" link set "$t" master br0 txqueuelen 10000 up
+	# jumbo-capable, as a switch may be: the guests pick their MTU (the
+	# bridge drops a frame longer than the MTU of the tap it leaves by)
+	ip -n "$ns" link set "$t" master br0 txqueuelen 10000 mtu 9000 up
 done
 
 # each server guest in its own process group, so that cleanup can end it all
