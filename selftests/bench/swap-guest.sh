@@ -30,6 +30,7 @@ TMPFS=/tmp/bench-tmpfs
 
 log() { echo "swap-$ROLE-$KIND: $*" >&2; }
 
+
 link_if() {
 	local d
 
@@ -154,6 +155,9 @@ client() {
 	grep -E '^(pswpin|pswpout) ' /proc/vmstat | tr '\n' ' '
 	echo
 	grep -E '^oom_kill ' /proc/vmstat
+	# reads, merges, sectors, ms; writes, ...: the requests the device saw
+	[ -n "${DEV:-}" ] && echo "blkstat $(cat "/sys/block/${DEV#/dev/}/stat")"
+	[ -n "${IF:-}" ] && echo "qdisc $(tc -s qdisc show dev "$IF" | tr -s ' \n' ' ')"
 	# no swapoff: it would have to read everything back into a guest that
 	# is about to end anyway (and after an OOM kill it can take minutes)
 	if [ "$KIND" = memx ]; then
