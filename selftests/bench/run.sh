@@ -12,7 +12,7 @@
 #      all set up on one veth pair, at each MTU, and runs the fio matrix,
 #   4. runs the swap-heavy job: memx_sort with a working set about twice the
 #      client guest's RAM, swapping to memx and to NBD (server in a second
-#      guest on a QEMU dgram link between the two), to zram, and not at all
+#      guest, on a bridge of taps with it), to zram, and not at all
 #      with enough RAM (swap-guest.sh),
 #   5. writes selftests/bench/out/<date>/{results.csv,runs.csv,results.md,
 #      chart.png} and prints the Markdown table.
@@ -121,7 +121,8 @@ fi
 
 # --- swap-heavy job ------------------------------------------------------
 # memx and NBD: a server guest and a client guest on vm/pair.sh's link (QEMU
-# dgram sockets on 127.0.0.1); zram and no swap: the client guest alone.
+# tap devices on a bridge in a host network namespace); zram and no swap:
+# the client guest alone.
 swap_one() {
 	local v=$1 r=$2
 	local dir=$OUT/swap/$v.$r res=$OUT/swap/$v.$r.txt

@@ -12,7 +12,7 @@
 #   -t  hard timeout in seconds (600): the guest is killed after it
 #   -w  host directory the guest may write (same path inside); repeatable
 #   -q  extra QEMU options, e.g. a NIC:
-#       "-netdev dgram,id=n1,... -device virtio-net-pci,netdev=n1,mac=..."
+#       "-netdev tap,id=n1,... -device virtio-net-pci,netdev=n1,mac=..."
 #   -a  extra kernel command line
 #   -l  file for the serial console (kernel log); default: discarded
 #

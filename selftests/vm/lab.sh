@@ -7,7 +7,7 @@
 #   |  memx_server.ko capacity=768M     |      |  memx_client.ko size=640M: memx0  |
 #   |  NIC virtio-net 52:54:00:6d:78:01 |      |  NIC virtio-net 52:54:00:6d:78:02 |
 #   +----------------|------------------+      +----------------|------------------+
-#                    +-- UDP datagrams on 127.0.0.1 only (QEMU -netdev dgram) --+
+#                    +-- tap -- bridge in a host netns (vm/cluster.sh) -- tap --+
 #
 # 1. install what is needed (vm/deps.sh), build for the newest kernel and the
 #    test tools; 2. boot both guests (vm/pair.sh); 3. load the modules and
