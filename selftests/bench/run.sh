@@ -165,7 +165,7 @@ fi
 python3 "$BENCH/report.py" "$OUT" >"$OUT/report.out"
 swapflag=0
 [ -s "$OUT/swap.dat" ] && [ "$(wc -l <"$OUT/swap.dat")" -gt 1 ] && swapflag=1
-mtus_done=$(find "$OUT/raw" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null | sort -n | tr '\n' ' ')
+mtus_done=$({ find "$OUT/raw" -mindepth 1 -maxdepth 1 -type d -printf '%f\n' 2>/dev/null || :; } | sort -n | tr '\n' ' ')
 gnuplot -e "dir='$OUT'; mtus='$mtus_done'; swap=$swapflag" "$BENCH/chart.gp" 2>"$OUT/gnuplot.err" ||
 	log "gnuplot failed: $(cat "$OUT/gnuplot.err")"
 [ "$(dirname "$OUT")" -ef "$BENCH/out" ] && ln -sfn "$(basename "$OUT")" "$BENCH/out/latest"
