@@ -30,6 +30,8 @@
 #   SWAP_RUNS=$RUNS     repetitions of the swap job
 #   SWAP_MIN_FREE_KB=0  vm.min_free_kbytes in the swap client (0: default)
 #   SWAP_TIMEOUT=1500   seconds a swap client guest may take (then: failed)
+#   SWAP_PERF=1         flat perf profile of both swap guests, 60 s of the
+#                       job (swap/<variant>.<run>/perf.{client,server}.txt)
 #   KERNELS=6.12        kernel series (kernels.sh prefix); newest one is used
 #   MODDIR=DIR          use modules already built there (skip the build)
 #   PERF=1              perf profile of memx 4k randread qd1 in the guest
@@ -128,7 +130,7 @@ swap_one() {
 	local dir=$OUT/swap/$v.$r res=$OUT/swap/$v.$r.txt
 	local n=$((SWAP_SET_MB * 1024 * 1024 / 8)) mem=$SWAP_MEM rc=0
 	local senv=(env MODDIR="$MODDIR" SWAP_MTU="$SWAP_MTU" SWAP_DEV_MB=$((SWAP_SET_MB * 2))
-		    SWAP_MIN_FREE_KB="${SWAP_MIN_FREE_KB:-0}")
+		    SWAP_MIN_FREE_KB="${SWAP_MIN_FREE_KB:-0}" SWAP_PERF="${SWAP_PERF:-0}")
 
 	mkdir -p "$dir"
 	[ "$v" = noswap ] && mem=$((SWAP_SET_MB * 2 + 512))M

@@ -30,6 +30,23 @@ TMPFS=/tmp/bench-tmpfs
 
 log() { echo "swap-$ROLE-$KIND: $*" >&2; }
 
+# SWAP_PERF=1: a flat profile of the whole guest over seconds 30 to 90 of
+# the job, in the background; its top symbols go to SHAREDIR/perf.ROLE.txt.
+# The data stays in the guest's RAM (/dev/shm, a few MiB): written to the
+# 9p share it would profile its own writes.
+swap_perf() {
+	[ "${SWAP_PERF:-0}" = 1 ] && command -v perf >/dev/null || return 0
+	sysctl -qw kernel.kptr_restrict=0 kernel.perf_event_paranoid=-1
+	(
+		sleep 30
+		perf record -q -e cpu-clock -a -o "/dev/shm/perf.$ROLE" -- sleep 60 &&
+			perf report -i "/dev/shm/perf.$ROLE" --no-children --sort sym \
+				--kallsyms=/proc/kallsyms --stdio 2>/dev/null |
+			grep '%' | head -n 60 >"$SYNC/perf.$ROLE.txt"
+		rm -f "/dev/shm/perf.$ROLE"
+	) >/dev/null 2>&1 &
+}
+
 
 link_if() {
 	local d
@@ -75,6 +92,7 @@ server() {
 		;;
 	esac
 	log "serving on $IF"
+	swap_perf
 	touch "$SYNC/ready"
 	# the client guest or the host ends this; the guest's timeout bounds it
 	for ((i = 0; ; i++)); do
@@ -133,6 +151,7 @@ client() {
 	echo "vm.min_free_kbytes $(cat /proc/sys/vm/min_free_kbytes)"
 	free -m >&2
 	t0=$(date +%s.%N)
+	swap_perf
 	"$TOP/selftests/out/memx_sort" "$n" 42 &
 	pid=$!
 	# A line a minute while it runs: when the guest's timeout ends a
