@@ -277,10 +277,7 @@ perf_memx() {
 		fio --name=perf --filename=/dev/memx0 --direct=1 --ioengine=libaio \
 		--rw=randread --bs=4k --iodepth=1 --size="${SIZE_MB}M" \
 		--time_based --runtime="$RUNTIME" >/dev/null 2>&1 || return 0
-	perf report -i "$OUT/raw/$mtu/perf.data" --no-children --sort sym -g none \
-		--kallsyms=/proc/kallsyms \
-		--stdio 2>/dev/null | grep -v '^#' | grep '%' | head -n 40 \
-		>"$OUT/raw/$mtu/perf.memx-randread-qd1.txt"
+	perf_top "$OUT/raw/$mtu/perf.data" 40 >"$OUT/raw/$mtu/perf.memx-randread-qd1.txt"
 	rm -f "$OUT/raw/$mtu/perf.data"
 }
 

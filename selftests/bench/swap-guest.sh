@@ -30,8 +30,9 @@ TMPFS=/tmp/bench-tmpfs
 
 log() { echo "swap-$ROLE-$KIND: $*" >&2; }
 
-# SWAP_PERF=1: a flat profile of the whole guest over seconds 30 to 90 of
-# the job, in the background; its top symbols go to SHAREDIR/perf.ROLE.txt.
+# SWAP_PERF=1: a flat profile of the whole guest, in the background, over
+# seconds 30 to 90 after the call (the client: of memx_sort; the server: of
+# serving); its top symbols go to SHAREDIR/perf.ROLE.txt.
 # The data stays in the guest's RAM (/dev/shm, a few MiB): written to the
 # 9p share it would profile its own writes.
 swap_perf() {
@@ -40,13 +41,10 @@ swap_perf() {
 	(
 		sleep 30
 		perf record -q -e cpu-clock -a -o "/dev/shm/perf.$ROLE" -- sleep 60 &&
-			perf report -i "/dev/shm/perf.$ROLE" --no-children --sort sym \
-				--kallsyms=/proc/kallsyms --stdio 2>/dev/null |
-			grep '%' | head -n 60 >"$SYNC/perf.$ROLE.txt"
+			perf_top "/dev/shm/perf.$ROLE" 60 >"$SYNC/perf.$ROLE.txt"
 		rm -f "/dev/shm/perf.$ROLE"
 	) >/dev/null 2>&1 &
 }
-
 
 link_if() {
 	local d

@@ -2,7 +2,8 @@
 # shellcheck shell=bash
 #
 # What the benchmarks share: the fio workloads (fio-guest.sh, replicas.sh,
-# ab.sh), by name, and the wait for memx_client's first live server.
+# ab.sh), by name, the wait for memx_client's first live server, and the
+# top of a perf profile.
 
 # $1 = workload: its fio options
 wl_opts() {
@@ -27,4 +28,12 @@ wait_memx_server() {
 		sleep 0.5
 	done
 	return 1
+}
+
+# The top $2 kernel and user symbols of perf data $1 (cpu-clock samples,
+# own time, call chains folded), one line each.
+perf_top() {
+	perf report -i "$1" --no-children --sort sym -g none \
+		--kallsyms=/proc/kallsyms --stdio 2>/dev/null |
+		grep -v '^#' | grep '%' | head -n "$2"
 }
