@@ -60,8 +60,8 @@ static blk_status_t memx_queue_rq(struct blk_mq_hw_ctx *hctx,
 		break;
 	case REQ_OP_DRV_IN:
 	case REQ_OP_DRV_OUT:
-		/* The mover's: it filled the pdu (mover.c). */
-		if (unlikely(!cmd->mover || !cmd->nr ||
+		/* The mover's or read-ahead's: pdu filled by its sender. */
+		if (unlikely((!cmd->mover && !cmd->prefetch) || !cmd->nr ||
 			     cmd->page + cmd->nr > d->nr_pages))
 			goto bad;
 		memx_req_start(rq);
@@ -73,6 +73,7 @@ static blk_status_t memx_queue_rq(struct blk_mq_hw_ctx *hctx,
 	/* Only swap may use the reserves (memx_client.h). */
 	cmd->gfp = rq->cmd_flags & REQ_SWAP ? MEMX_GFP_SWAP : MEMX_GFP_IO;
 	cmd->mover = false;
+	cmd->prefetch = false;
 	cmd->page = pos >> (MEMX_PAGE_SHIFT - SECTOR_SHIFT);
 	nr = bytes >> MEMX_PAGE_SHIFT;
 	if (unlikely((pos & ((MEMX_PAGE_SIZE >> SECTOR_SHIFT) - 1)) ||
@@ -95,6 +96,12 @@ static blk_status_t memx_queue_rq(struct blk_mq_hw_ctx *hctx,
 			goto bad;
 	}
 
+	if (cmd->op == MEMX_T_READ) {
+		if (memx_pf_read(d, rq))
+			return BLK_STS_OK;
+	} else {
+		memx_pf_write(d, cmd->page, nr);
+	}
 	memx_req_start(rq);
 	return BLK_STS_OK;
 

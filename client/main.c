@@ -52,6 +52,11 @@ static unsigned int queue_depth = 64;
 module_param(queue_depth, uint, 0444);
 MODULE_PARM_DESC(queue_depth, "requests in flight per queue (default 64)");
 
+static unsigned int readahead = 256;
+module_param(readahead, uint, 0444);
+MODULE_PARM_DESC(readahead,
+		 "pages of read-ahead for a lone sequential reader such as swap-in, 0 or at least 64 (default 256)");
+
 static struct memx_dev *memx_dev;
 
 /*
@@ -109,6 +114,11 @@ static int memx_check_params(u64 *bytes)
 		       nr_cpu_ids);
 		return -EINVAL;
 	}
+	if (readahead && (readahead < 4 * MEMX_PF_WINDOW || readahead > 65536)) {
+		pr_err("readahead=%u: must be 0 or %u..65536 pages\n", readahead,
+		       4 * MEMX_PF_WINDOW);
+		return -EINVAL;
+	}
 	if (queue_depth < 1 || queue_depth > 1024) {
 		pr_err("queue_depth=%u: must be 1..1024\n", queue_depth);
 		return -EINVAL;
@@ -135,9 +145,12 @@ static int __init memx_client_init(void)
 	if (ret)
 		goto err_free;
 	memx_mover_init(d, rebuild_rate);
-	ret = memx_servers_init(d, servers);
+	ret = memx_pf_init(d, readahead);
 	if (ret)
 		goto err_place;
+	ret = memx_servers_init(d, servers);
+	if (ret)
+		goto err_pf;
 	ret = memx_net_init();
 	if (ret)
 		goto err_servers_init;
@@ -175,6 +188,8 @@ err_net:
 	memx_net_exit();
 err_servers_init:
 	memx_servers_exit(d);
+err_pf:
+	memx_pf_exit(d);
 err_place:
 	memx_place_exit(d);
 err_free:
@@ -188,6 +203,7 @@ static void __exit memx_client_exit(void)
 	struct memx_stats *s = &d->stats;
 
 	memx_mover_stop(d);
+	memx_pf_stop(d);
 	memx_blk_del(d);
 	memx_servers_stop(d);
 	memx_port_close(&d->port);
@@ -195,6 +211,7 @@ static void __exit memx_client_exit(void)
 	memx_blk_exit(d);
 	memx_net_exit();
 	memx_servers_exit(d);
+	memx_pf_exit(d);
 	memx_place_exit(d);
 	pr_info("unloaded: requests started %lld ended %lld, sessions opened %lld closed %lld lost %lld, retransmits %lld timeouts %lld errors %lld late %lld\n",
 		(s64)atomic64_read(&s->rq_started),

@@ -296,6 +296,85 @@ struct memx_stats {
 	atomic64_t drain_moved;
 	atomic64_t rebuilt;
 	atomic64_t dropped;
+	atomic64_t ra_pages;
+	atomic64_t ra_hits;
+};
+
+/*
+ * Pages one read-ahead request fetches; how far ahead of a reader pages
+ * are read; read-ahead requests in flight; readers followed at a time.
+ */
+#define MEMX_PF_WINDOW		MEMX_MAX_PAGES_PER_OP
+#define MEMX_PF_AHEAD		MEMX_PF_WINDOW
+#define MEMX_PF_INFLIGHT	2
+#define MEMX_PF_STREAMS		4
+
+enum memx_pf_state {
+	MEMX_PF_EMPTY = 0,
+	MEMX_PF_PENDING,	/* its read-ahead request is in flight */
+	MEMX_PF_VALID,		/* holds the server's data of @page */
+};
+
+/**
+ * struct memx_pf_slot - one page of the read-ahead cache
+ * @page: the page it holds or awaits (state not EMPTY).
+ * @gen: bumped by every write or discard over a page of this slot, when it
+ *	starts and when it ends.
+ * @want: @gen when its read-ahead request was built: the data is kept
+ *	only if @gen has not moved since.
+ * @state: enum memx_pf_state.
+ */
+struct memx_pf_slot {
+	u64 page;
+	u32 gen;
+	u32 want;
+	u8 state;
+};
+
+/**
+ * struct memx_pf_stream - a reader followed: the last read it made
+ * @start: its first page.
+ * @end: the page after its last.
+ * @dir: 1 forward, -1 backward, 0 not known yet.
+ */
+struct memx_pf_stream {
+	u64 start;
+	u64 end;
+	s8 dir;
+};
+
+/**
+ * struct memx_pf - read-ahead for a lone sequential reader (readahead=)
+ * @lock: guards every field below but @work, @reads and @inflight.
+ * @slots: page p lives in slot p & (@nslots - 1) (direct mapped).
+ * @pages: each slot's page. Allocated at load: read-ahead needs no
+ *	memory on the I/O path.
+ * @nslots: a power of 2, or 0: read-ahead off. Constant.
+ * @streams: the readers followed, forward or backward.
+ * @next_stream: the entry of @streams a new reader takes (round robin).
+ * @want_page, @want_nr: the next range to read ahead (@want_nr 0: none),
+ *	for @work.
+ * @parked: reads whose every page is awaited from a read-ahead request:
+ *	they end with it (struct memx_cmd.pf_node).
+ * @stop: unload: no new read-ahead.
+ * @work: sends the read-ahead requests, on memx_dev.wq.
+ * @reads: reads of the device on the network (not read-ahead).
+ * @inflight: read-ahead requests in flight.
+ */
+struct memx_pf {
+	spinlock_t lock;		/* see above */
+	struct memx_pf_slot *slots;
+	struct page **pages;
+	u32 nslots;
+	struct memx_pf_stream streams[MEMX_PF_STREAMS];
+	unsigned int next_stream;
+	u64 want_page;
+	u32 want_nr;
+	struct list_head parked;
+	bool stop;
+	struct work_struct work;
+	atomic_t reads;
+	atomic_t inflight;
 };
 
 /* memx_mover.gate and .ext when no extent is concerned. */
@@ -407,6 +486,7 @@ struct memx_stale {
  *	the last ENOSPC). READ/WRITE_ONCE.
  * @full_last: jiffies of the last ENOSPC for want of a server. READ/WRITE_ONCE.
  * @mover: copies extents between servers (its own rules).
+ * @pf: read-ahead (prefetch.c).
  * @stats: counters.
  */
 struct memx_dev {
@@ -437,6 +517,7 @@ struct memx_dev {
 	unsigned long full_last;
 	unsigned long last_rx;
 	struct memx_mover mover;
+	struct memx_pf pf;
 	struct memx_stats stats;
 };
 
@@ -446,6 +527,7 @@ enum memx_cmd_state {
 	MEMX_CMD_BLOCKED,	/* nothing sent: on a server's blocked list */
 	MEMX_CMD_INFLIGHT,	/* sent to a target at least, replies awaited */
 	MEMX_CMD_DONE,		/* ended or ending: nothing may touch it */
+	MEMX_CMD_PARKED,	/* READ: waits for read-ahead (prefetch.c) */
 };
 
 enum memx_tgt_state {
@@ -488,6 +570,8 @@ struct memx_tgt {
  *	its op, page, nr and pages are filled by the mover): it passes the
  *	gate, goes where memx_mover.route says, and never drops a copy.
  *	Cleared by queue_rq for every other request.
+ * @prefetch: a read-ahead request (REQ_OP_DRV_IN, filled by prefetch.c);
+ *	cleared by queue_rq for every other request.
  * @nt: targets in @t. A WRITE or DISCARD goes to every copy of its extent
  *	(the copies when it was first sent); a READ to one copy at a time,
  *	@t[0], and to another one when that one fails or times out.
@@ -514,6 +598,7 @@ struct memx_tgt {
  * @rto: the RTO (jiffies) of the last transmission.
  * @need: frames it charges a target's window (READ and WRITE: per page,
  *	at that server's fragment size).
+ * @pf_node: on memx_pf.parked while PARKED, under memx_pf.lock.
  * @wait_node: on the blocked list of server @blocked - 1; only under that
  *	server's lock (empty otherwise).
  * @pages: the bio's page for each 4 KiB block (READ, WRITE).
@@ -531,6 +616,7 @@ struct memx_cmd {
 	u16 tries;
 	gfp_t gfp;
 	bool mover;
+	bool prefetch;
 	u8 nt;
 	struct memx_tgt t[MEMX_MAX_REPLICAS];
 	u8 blocked;
@@ -547,6 +633,7 @@ struct memx_cmd {
 	unsigned long rto;
 	u16 need;
 	struct list_head wait_node;
+	struct list_head pf_node;
 	struct page *pages[MEMX_MAX_PAGES_PER_OP];
 	u64 frags[MEMX_MAX_PAGES_PER_OP];
 	struct timer_list timer;
@@ -594,6 +681,14 @@ void memx_server_evict(struct memx_dev *d, struct memx_server *srv,
 		       const char *why);
 void memx_server_close_empty(struct memx_dev *d, struct memx_server *srv);
 extern const struct memx_port_ops memx_client_port_ops;
+
+/* prefetch.c */
+int memx_pf_init(struct memx_dev *d, unsigned int pages);
+void memx_pf_stop(struct memx_dev *d);
+void memx_pf_exit(struct memx_dev *d);
+bool memx_pf_read(struct memx_dev *d, struct request *rq);
+void memx_pf_write(struct memx_dev *d, u64 page, u64 nr);
+void memx_pf_read_end(struct memx_dev *d, struct memx_cmd *cmd);
 
 /* mover.c */
 void memx_mover_init(struct memx_dev *d, unsigned int rate);

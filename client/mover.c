@@ -140,6 +140,7 @@ static void memx_mover_submit(struct memx_dev *d, struct memx_mover_batch *b,
 	}
 	cmd = blk_mq_rq_to_pdu(rq);
 	cmd->mover = true;
+	cmd->prefetch = false;
 	cmd->op = op;
 	cmd->gfp = MEMX_GFP_IO;
 	cmd->page = first;

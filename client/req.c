@@ -1098,6 +1098,11 @@ static void memx_req_end(struct memx_dev *d, struct request *rq,
 	u16 kick;
 
 	memx_req_release(d, cmd, st == BLK_STS_OK && !cmd->tries);
+	/* Read-ahead: a read's end; a write's or discard part's end. */
+	if (cmd->op == MEMX_T_READ)
+		memx_pf_read_end(d, cmd);
+	else
+		memx_pf_write(d, cmd->page, cmd->nr);
 	while (st == BLK_STS_OK && cmd->op == MEMX_T_DISCARD &&
 	       blk_update_request(rq, BLK_STS_OK,
 				  (unsigned int)cmd->nr << MEMX_PAGE_SHIFT)) {
@@ -1116,13 +1121,15 @@ static void memx_req_end(struct memx_dev *d, struct request *rq,
 		if (!end)
 			return;
 		memx_req_release(d, cmd, false);
+		memx_pf_write(d, cmd->page, cmd->nr);
 	}
 
 	/*
 	 * Its timer stays armed (see memx_req_arm()): the callback finds the
 	 * request DONE, or a new one on the tag, and rechecks its due time.
 	 */
-	if (st != BLK_STS_OK)
+	/* A read-ahead that fails is no one's I/O error. */
+	if (st != BLK_STS_OK && !cmd->prefetch)
 		atomic64_inc(&d->stats.errors);
 	atomic64_inc(&d->stats.rq_ended);
 	blk_mq_end_request(rq, st);
@@ -1278,6 +1285,11 @@ enum blk_eh_timer_return memx_req_timeout(struct request *rq)
 	bool end = false;
 
 	spin_lock_bh(&cmd->lock);
+	/* A parked read ends with its read-ahead, bounded by its timeout. */
+	if (cmd->state == MEMX_CMD_PARKED) {
+		spin_unlock_bh(&cmd->lock);
+		return BLK_EH_RESET_TIMER;
+	}
 	if (cmd->state == MEMX_CMD_WAITING ||
 	    cmd->state == MEMX_CMD_INFLIGHT ||
 	    cmd->state == MEMX_CMD_BLOCKED) {
@@ -1510,6 +1522,7 @@ void memx_req_init(struct memx_cmd *cmd, struct memx_dev *d)
 {
 	spin_lock_init(&cmd->lock);
 	INIT_LIST_HEAD(&cmd->wait_node);
+	INIT_LIST_HEAD(&cmd->pf_node);
 	cmd->nt = 0;
 	cmd->blocked = 0;
 	cmd->kick = 0;

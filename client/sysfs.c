@@ -110,6 +110,10 @@ static struct memx_stat_attr memx_stat_attrs[] = {
 	  offsetof(struct memx_stats, rebuilt) },
 	{ __ATTR(dropped, 0444, memx_stat_show, NULL),
 	  offsetof(struct memx_stats, dropped) },
+	{ __ATTR(ra_pages, 0444, memx_stat_show, NULL),
+	  offsetof(struct memx_stats, ra_pages) },
+	{ __ATTR(ra_hits, 0444, memx_stat_show, NULL),
+	  offsetof(struct memx_stats, ra_hits) },
 };
 
 static ssize_t replicas_show(struct device *dev,
@@ -198,6 +202,8 @@ static struct attribute *memx_attrs[] = {
 	&memx_stat_attrs[7].attr.attr,
 	&memx_stat_attrs[8].attr.attr,
 	&memx_stat_attrs[9].attr.attr,
+	&memx_stat_attrs[10].attr.attr,
+	&memx_stat_attrs[11].attr.attr,
 	&dev_attr_replicas.attr,
 	&dev_attr_placed.attr,
 	&dev_attr_degraded.attr,
