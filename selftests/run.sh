@@ -24,7 +24,7 @@ cd "$TOP" || exit 1
 export MEMX_LOGDIR=${MEMX_LOGDIR:-$TOP/build/logs}
 T_START=$(date +%s)
 
-GUEST_TESTS=(io_01 fs_01 fs_02 io_02 net_01 net_02 fail_01 bad_01)
+GUEST_TESTS=(io_01 fs_01 fs_02 io_02 net_01 net_02 fail_01 bad_01 ra_01)
 HOST_TESTS=(swap_01 swap_02 cluster_01 drain_01 replica_01)
 
 want() { # is this test selected by TESTS?
