@@ -179,7 +179,7 @@ client() {
 	# is about to end anyway (and after an OOM kill it can take minutes)
 	if [ "$KIND" = memx ]; then
 		echo "memx servers: $(tr '\n' '|' </sys/block/memx0/memx/servers)"
-		echo "memx retransmits $(cat /sys/block/memx0/memx/retransmits 2>/dev/null)"
+		echo "memx retransmits $(cat /sys/block/memx0/memx/retransmits 2>/dev/null) ra_pages $(cat /sys/block/memx0/memx/ra_pages 2>/dev/null) ra_hits $(cat /sys/block/memx0/memx/ra_hits 2>/dev/null)"
 	fi
 	return "$rc"
 }
