@@ -48,6 +48,14 @@ BENCH=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 TOP=$(cd "$BENCH/../.." && pwd)
 VM=$TOP/selftests/vm
 
+# The knobs given beyond those info.txt always names, so that its command
+# line repeats the run (a subset of WORKLOADS or DEVICES changes its bars).
+given=
+for k in QUICK WORKLOADS DEVICES SWAP_VARIANTS SWAP_MEM SWAP_SET_MB SWAP_MTU \
+	 SWAP_MIN_FREE_KB SWAP_PERF PERF RPS KERNELS; do
+	[ -n "${!k+x}" ] && given+=$(printf '%s=%q ' "$k" "${!k}")
+done
+
 if [ "${QUICK:-0}" = 1 ]; then
 	: "${RUNS:=1}" "${RUNTIME:=3}" "${SIZE_MB:=128}" "${SWAP_SET_MB:=384}" "${SWAP_TIMEOUT:=600}"
 fi
@@ -96,8 +104,7 @@ fi
 [ -e "$OUT/info.txt" ] || cat >"$OUT/info.txt" <<INFO
 date:    $(date -u '+%Y-%m-%d %H:%M UTC')
 command: $(printf '%s=%q ' RUNS "$RUNS" RUNTIME "$RUNTIME" SIZE_MB "$SIZE_MB" MTUS "$MTUS" FIO "$FIO" SWAP "$SWAP")$(
-	[ "$SWAP" = 1 ] && printf '%s=%q ' SWAP_RUNS "$SWAP_RUNS" SWAP_TIMEOUT "$SWAP_TIMEOUT")$(
-	[ "${RPS:-0}" = 1 ] && printf 'RPS=1 ')make bench
+	[ "$SWAP" = 1 ] && printf '%s=%q ' SWAP_RUNS "$SWAP_RUNS" SWAP_TIMEOUT "$SWAP_TIMEOUT")${given}make bench
 memx:    $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')
 guest:   $kver, TCG, 2 vCPUs; host $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
 fio:     ${RUNS} runs x ${RUNTIME} s per job, direct I/O, libaio, ${SIZE_MB} MiB per device, prefilled
