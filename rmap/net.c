@@ -59,7 +59,6 @@ static int memx_port_rcv(struct sk_buff *skb, struct net_device *dev,
 	}
 
 	atomic64_inc(&port->rx_frames);
-	atomic64_add(skb->len, &port->rx_bytes);
 
 	if (skb->len < MEMX_HDR_LEN) {
 		why = MEMX_DROP_TRUNC;
@@ -186,9 +185,7 @@ int memx_port_open(struct memx_port *port, struct net *net,
 	port->ops = ops;
 	port->priv = priv;
 	atomic64_set(&port->rx_frames, 0);
-	atomic64_set(&port->rx_bytes, 0);
 	atomic64_set(&port->tx_frames, 0);
-	atomic64_set(&port->tx_bytes, 0);
 	atomic64_set(&port->tx_errors, 0);
 	atomic64_set(&port->rx_nomem, 0);
 	for (i = 0; i < MEMX_DROP_MAX; i++)
@@ -354,7 +351,6 @@ int memx_port_xmit(struct memx_port *port, struct sk_buff *skb,
 		   const u8 *dst)
 {
 	struct net_device *dev;
-	unsigned int len;
 	int rc;
 
 	rcu_read_lock();
@@ -376,7 +372,6 @@ int memx_port_xmit(struct memx_port *port, struct sk_buff *skb,
 		rc = -EINVAL;
 		goto drop;
 	}
-	len = skb->len;
 	/* net_xmit_eval() evaluates its argument twice: never pass a call. */
 	rc = dev_queue_xmit(skb);
 	rc = net_xmit_eval(rc);
@@ -388,7 +383,6 @@ int memx_port_xmit(struct memx_port *port, struct sk_buff *skb,
 		return rc;
 	}
 	atomic64_inc(&port->tx_frames);
-	atomic64_add(len, &port->tx_bytes);
 	return 0;
 
 drop:

@@ -49,7 +49,7 @@ struct memx_port_ops {
  * @mtu: @dev's MTU, updated on NETDEV_CHANGEMTU (READ_ONCE/WRITE_ONCE).
  * @up: device is up and running (READ_ONCE/WRITE_ONCE).
  * @list: in the module's list of ports (memx_net_lock).
- * @rx_frames, @rx_bytes, @tx_frames, @tx_bytes, @tx_errors: counters.
+ * @rx_frames, @tx_frames, @tx_errors: counters.
  * @rx_drop: malformed frames dropped, per enum memx_drop reason.
  * @rx_nomem: frames dropped because skb_share_check/pskb_may_pull failed.
  */
@@ -65,9 +65,7 @@ struct memx_port {
 	bool up;
 	struct list_head list;
 	atomic64_t rx_frames;
-	atomic64_t rx_bytes;
 	atomic64_t tx_frames;
-	atomic64_t tx_bytes;
 	atomic64_t tx_errors;
 	atomic64_t rx_drop[MEMX_DROP_MAX];
 	atomic64_t rx_nomem;
