@@ -56,8 +56,9 @@
  * @reap_node: on memx_srv.reap_list once unlinked (memx_srv.sess_lock).
  * @pages: page store, index = page number; entries are struct page *
  *	(page_private = seq of the write that produced it) or a tombstone
- *	xa_mk_value(seq & LONG_MAX) left by DISCARD. Its lock (xa_lock_bh)
- *	also guards @npages and @dead.
+ *	xa_mk_value(seq & LONG_MAX) left by DISCARD. Its lock (xa_lock_bh;
+ *	plain xa_lock in the receive path, where BH is off) also guards
+ *	@npages and @dead.
  * @npages: pages (not tombstones) in @pages. Written under the xa_lock,
  *	read with READ_ONCE.
  * @dead: set once unlinked; nothing is inserted afterwards. Under the

@@ -293,22 +293,29 @@ int memx_store_applied(struct memx_session *s, u64 first, unsigned int n,
  */
 int memx_store_read(struct memx_session *s, u64 index, struct page **page)
 {
+	XA_STATE(xas, &s->pages, index);
 	void *entry;
 	int st = MEMX_S_OK;
 
+	/*
+	 * Receive path only (softirq): BH is off already, and under the
+	 * lock xas_load() needs no RCU section of its own (xa_load() takes
+	 * one): three calls less on the hottest request.
+	 */
+	lockdep_assert_in_softirq();
 	*page = NULL;
-	xa_lock_bh(&s->pages);
+	xa_lock(&s->pages);
 	if (s->dead) {
 		st = MEMX_S_NOSESSION;
 		goto out;
 	}
-	entry = xa_load(&s->pages, index);
+	entry = xas_load(&xas);
 	if (entry && !xa_is_value(entry)) {
 		*page = entry;
 		get_page(*page);
 	}
 out:
-	xa_unlock_bh(&s->pages);
+	xa_unlock(&s->pages);
 	return st;
 }
 
