@@ -12,9 +12,12 @@
 # shortcut=1 (queue_rq ends every read at once: blk-mq and queue_rq, no
 # network, no copy); memx. Prints device, IOPS, mean latency (us).
 set -u
+TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../../.." && pwd)
 OUT=${OUT:-/tmp/ablation}
 MOD=${MOD:?MOD=CHECKOUT/build/KVER, CHECKOUT with shortcut.patch}
 SIF=bxs0 CIF=bxc0
+# shellcheck source=selftests/bench/workloads.sh
+. "$TOP/selftests/bench/workloads.sh"
 mkdir -p "$OUT"
 ip link add $SIF mtu 9000 type veth peer name $CIF mtu 9000
 ip link set $SIF up
@@ -24,10 +27,7 @@ insmod "$MOD/client/memx_client.ko" ifname=$CIF size=256M
 modprobe brd rd_nr=1 rd_size=262144 max_part=0
 modprobe null_blk queue_mode=2 gb=1 memory_backed=1 nr_devices=1 bs=4096 \
 	submit_queues=2 hw_queue_depth=128
-for _ in $(seq 60); do
-	grep -q ' alive ' /sys/block/memx0/memx/servers && break
-	sleep 0.5
-done
+wait_memx_server || { echo "no live server after 30 s" >&2; exit 1; }
 for d in /dev/memx0 /dev/nullb0 /dev/ram0; do
 	fio --name=p --filename=$d --direct=1 --ioengine=libaio --rw=write \
 		--bs=1M --iodepth=4 --size=256M >/dev/null

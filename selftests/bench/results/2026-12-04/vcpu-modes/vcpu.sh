@@ -16,6 +16,8 @@ OUT=${OUT:-/tmp/vcpu-modes}
 TOP=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../../../.." && pwd)
 MOD=${MOD:-$TOP/build/$(uname -r)}
 SIF=bxs0 CIF=bxc0
+# shellcheck source=selftests/bench/workloads.sh
+. "$TOP/selftests/bench/workloads.sh"
 EV=timer:timer_expire_entry,timer:timer_start,irq:softirq_entry
 EV=$EV,irq_vectors:local_timer_entry,irq_vectors:call_function_single_entry
 EV=$EV,sched:sched_switch,irq_vectors:reschedule_entry
@@ -26,10 +28,7 @@ ip link set $CIF up
 insmod "$MOD/server/memx_server.ko" ifname=$SIF capacity=320M
 insmod "$MOD/client/memx_client.ko" ifname=$CIF size=256M
 modprobe brd rd_nr=1 rd_size=262144 max_part=0
-for _ in $(seq 60); do
-	grep -q ' alive ' /sys/block/memx0/memx/servers && break
-	sleep 0.5
-done
+wait_memx_server || { echo "no live server after 30 s" >&2; exit 1; }
 fio --name=p --filename=/dev/memx0 --direct=1 --ioengine=libaio --rw=write \
 	--bs=1M --iodepth=4 --size=256M >/dev/null
 run() {
