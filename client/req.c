@@ -1443,6 +1443,7 @@ void memx_req_rx(struct memx_dev *d, struct memx_server *srv,
 	 * restart means for it. The receive path runs with BH off: the
 	 * lock needs no _bh here (one call less a reply).
 	 */
+	lockdep_assert_in_softirq();
 	spin_lock(&cmd->lock);
 	if (cmd->state != MEMX_CMD_INFLIGHT || cmd->seq != m->seq ||
 	    m->page < cmd->page || m->page - cmd->page >= cmd->nr)
