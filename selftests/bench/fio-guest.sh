@@ -34,6 +34,10 @@ DEVICES=${DEVICES:-memx brd zram nbd aoe}
 MODDIR=${MODDIR:-$TOP/build/$(uname -r)}
 PERF=${PERF:-0}
 RPS=${RPS:-0}
+# fio on these vCPUs, every device alike (run.sh, README: why); empty: any
+FIO_CPUS=${FIO_CPUS-0}
+PIN=()
+[ -n "$FIO_CPUS" ] && PIN=(--cpus_allowed="$FIO_CPUS")
 # nbd-server writes a reply header and its data separately without
 # TCP_NODELAY: Nagle then waits for the client's delayed ACK (40 ms).
 # quickack on the routes (NBD_QUICKACK=0 to measure without) avoids that.
@@ -201,7 +205,7 @@ fio_run() {
 	timeout -k 10 "$tmo" fio --name=bench --filename="$dev" --direct=1 \
 		--ioengine=libaio --numjobs=1 --group_reporting \
 		--randrepeat=0 --norandommap --lat_percentiles=1 \
-		--output-format=json --output="$json" "$@" \
+		--output-format=json --output="$json" "${PIN[@]}" "$@" \
 		>>"$OUT/fio-guest.log" 2>&1
 }
 

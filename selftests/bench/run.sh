@@ -35,6 +35,8 @@
 #   KERNELS=6.12        kernel series (kernels.sh prefix); newest one is used
 #   MODDIR=DIR          use modules already built there (skip the build)
 #   PERF=1              perf profile of memx 4k randread qd1 in the guest
+#   FIO_CPUS=0          vCPUs fio runs on (--cpus_allowed), every device
+#                       alike; empty: wherever the guest's scheduler puts it
 #   RPS=1               fio guest: server end's receive work on vCPU 1,
 #                       client end's on vCPU 0 (README: why it is off)
 #   NO_DEPS=1           do not run deps.sh
@@ -52,7 +54,7 @@ VM=$TOP/selftests/vm
 # line repeats the run (a subset of WORKLOADS or DEVICES changes its bars).
 given=
 for k in QUICK WORKLOADS DEVICES SWAP_VARIANTS SWAP_MEM SWAP_SET_MB SWAP_MTU \
-	 SWAP_MIN_FREE_KB SWAP_PERF PERF RPS KERNELS; do
+	 SWAP_MIN_FREE_KB SWAP_PERF PERF RPS FIO_CPUS KERNELS; do
 	[ -n "${!k+x}" ] && given+=$(printf '%s=%q ' "$k" "${!k}")
 done
 
@@ -74,6 +76,7 @@ SWAP_MTU=${SWAP_MTU:-1500}
 SWAP_RUNS=${SWAP_RUNS:-$RUNS}
 SWAP_TIMEOUT=${SWAP_TIMEOUT:-1500}
 PERF=${PERF:-0}
+FIO_CPUS=${FIO_CPUS-0}
 export KERNELS=${KERNELS:-6.12}
 
 log() { echo "bench: $*" >&2; }
@@ -107,12 +110,13 @@ command: $(printf '%s=%q ' RUNS "$RUNS" RUNTIME "$RUNTIME" SIZE_MB "$SIZE_MB" MT
 	[ "$SWAP" = 1 ] && printf '%s=%q ' SWAP_RUNS "$SWAP_RUNS" SWAP_TIMEOUT "$SWAP_TIMEOUT")${given}make bench
 memx:    $(git -C "$TOP" describe --always --dirty 2>/dev/null || echo '?')
 guest:   $kver, TCG, 2 vCPUs; host $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //')
-fio:     ${RUNS} runs x ${RUNTIME} s per job, direct I/O, libaio, ${SIZE_MB} MiB per device, prefilled
+fio:     ${RUNS} runs x ${RUNTIME} s per job, direct I/O, libaio, ${SIZE_MB} MiB per device, prefilled, fio on vCPUs ${FIO_CPUS:-any}
 INFO
 [ "$SWAP" = 1 ] && echo "swap:    memx_sort of ${SWAP_SET_MB} MiB in a ${SWAP_MEM} guest, link MTU $SWAP_MTU, ${SWAP_RUNS} runs, min_free_kbytes ${SWAP_MIN_FREE_KB:-default}" >>"$OUT/info.txt"
 
 genv=(env RUNS="$RUNS" RUNTIME="$RUNTIME" SIZE_MB="$SIZE_MB" MTUS="$MTUS"
       WORKLOADS="$WORKLOADS" DEVICES="$DEVICES" MODDIR="$MODDIR" PERF="$PERF" RPS="${RPS:-0}"
+      FIO_CPUS="$FIO_CPUS"
       PATH="$PATH")
 
 # --- fio: one guest, every device ---------------------------------------
