@@ -10,7 +10,8 @@
 # MODDIR_*: a build/<kver> directory (make modules-all in each checkout).
 # Knobs: RUNS (3), RUNTIME (5), MTUS ("1500 9000"), JOBS ("randread
 # randwrite"; also seqread, seqwrite = 64k qd 4), COUNT=1 (perf stat of timer and
-# softirq tracepoints around each job), KERNELS (newest 6.12).
+# softirq tracepoints around each job), FIO_CPUS (0: fio's vCPUs, as in
+# make bench; empty: unpinned), KERNELS (newest 6.12).
 # Prints and writes OUTDIR/summary.txt, one line per job and run: IOPS, mean
 # latency (µs), context switches and NET_RX softirqs per I/O, srtt (µs).
 # Inside the guest it runs itself as "ab.sh guest OUTDIR A B".
@@ -22,6 +23,7 @@ RUNS=${RUNS:-3}
 RUNTIME=${RUNTIME:-5}
 MTUS=${MTUS:-1500 9000}
 JOBS=${JOBS:-randread randwrite}
+FIO_CPUS=${FIO_CPUS-0}
 
 if [ "${1:-}" != guest ]; then
 	[ $# = 3 ] || { echo "usage: ab.sh OUTDIR MODDIR_A MODDIR_B" >&2; exit 2; }
@@ -32,6 +34,7 @@ if [ "${1:-}" != guest ]; then
 	exec "$VM/guest.sh" -k "$kver" -m 1536M -c 2 -t $((600 + RUNS * 120 * $(wc -w <<<"$MTUS $JOBS"))) \
 		-w "$out" -N memx-ab -l "$out/console.log" -- \
 		env RUNS="$RUNS" RUNTIME="$RUNTIME" MTUS="$MTUS" JOBS="$JOBS" COUNT="${COUNT:-0}" \
+		FIO_CPUS="$FIO_CPUS" \
 		PATH="$PATH" "$BENCH/ab.sh" guest "$out" "$2" "$3" </dev/null
 fi
 
@@ -46,19 +49,20 @@ counter() {	# the sum of two columns of a /proc line
 }
 
 one_job() {
-	local mtu=$1 j=$2 v=$3 r=$4 o c0 n0 c1 n1 srtt pst=()
+	local mtu=$1 j=$2 v=$3 r=$4 o c0 n0 c1 n1 srtt pst=() pin=()
 	local f=$OUT/$mtu.$j.$v.$r
 
 	case $j in
 	seqread | seqwrite) o=$(wl_opts "$j-qd4") ;;
 	*) o=$(wl_opts "$j-qd1") || { echo "ab: no job $j" >&2; exit 2; } ;;
 	esac
+	[ -n "$FIO_CPUS" ] && pin=(--cpus_allowed="$FIO_CPUS")
 	[ "${COUNT:-0}" = 1 ] &&
 		pst=(perf stat -x ';' -a -o "$f.stat" -e "$EVENTS" --)
 	c0=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
 	n0=$(counter NET_RX: /proc/softirqs)
 	# shellcheck disable=SC2086 # $o is a list of fio options
-	"${pst[@]}" fio --name=ab --filename=/dev/memx0 --direct=1 --ioengine=libaio $o \
+	"${pst[@]}" fio --name=ab --filename=/dev/memx0 --direct=1 --ioengine=libaio $o "${pin[@]}" \
 		--size=128M --time_based --runtime="$RUNTIME" --output-format=json >"$f.json" 2>/dev/null
 	c1=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
 	n1=$(counter NET_RX: /proc/softirqs)
