@@ -49,20 +49,19 @@ counter() {	# the sum of two columns of a /proc line
 }
 
 one_job() {
-	local mtu=$1 j=$2 v=$3 r=$4 o c0 n0 c1 n1 srtt pst=() pin=()
+	local mtu=$1 j=$2 v=$3 r=$4 o c0 n0 c1 n1 srtt pst=()
 	local f=$OUT/$mtu.$j.$v.$r
 
 	case $j in
 	seqread | seqwrite) o=$(wl_opts "$j-qd4") ;;
 	*) o=$(wl_opts "$j-qd1") || { echo "ab: no job $j" >&2; exit 2; } ;;
 	esac
-	[ -n "$FIO_CPUS" ] && pin=(--cpus_allowed="$FIO_CPUS")
 	[ "${COUNT:-0}" = 1 ] &&
 		pst=(perf stat -x ';' -a -o "$f.stat" -e "$EVENTS" --)
 	c0=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
 	n0=$(counter NET_RX: /proc/softirqs)
-	# shellcheck disable=SC2086 # $o is a list of fio options
-	"${pst[@]}" fio --name=ab --filename=/dev/memx0 --direct=1 --ioengine=libaio $o "${pin[@]}" \
+	# shellcheck disable=SC2086,SC2046 # $o, wl_pin: lists of fio options
+	"${pst[@]}" fio --name=ab --filename=/dev/memx0 --direct=1 --ioengine=libaio $o $(wl_pin) \
 		--size=128M --time_based --runtime="$RUNTIME" --output-format=json >"$f.json" 2>/dev/null
 	c1=$(awk '$1 == "ctxt" { print $2 }' /proc/stat)
 	n1=$(counter NET_RX: /proc/softirqs)

@@ -34,10 +34,6 @@ DEVICES=${DEVICES:-memx brd zram nbd aoe}
 MODDIR=${MODDIR:-$TOP/build/$(uname -r)}
 PERF=${PERF:-0}
 RPS=${RPS:-0}
-# fio on these vCPUs, every device alike (run.sh, README: why); empty: any
-FIO_CPUS=${FIO_CPUS-0}
-PIN=()
-[ -n "$FIO_CPUS" ] && PIN=(--cpus_allowed="$FIO_CPUS")
 # nbd-server writes a reply header and its data separately without
 # TCP_NODELAY: Nagle then waits for the client's delayed ACK (40 ms).
 # quickack on the routes (NBD_QUICKACK=0 to measure without) avoids that.
@@ -52,6 +48,8 @@ declare -A DEV ST
 
 # shellcheck source=selftests/bench/workloads.sh
 . "$BENCH/workloads.sh"
+# fio on FIO_CPUS, every job and device alike (README: why)
+read -ra PIN <<<"$(wl_pin)"
 
 # A device that failed says why in ST[] and is left out from then on.
 broken() {
@@ -278,7 +276,7 @@ perf_memx() {
 	# kernel symbols in the report, not bare addresses
 	sysctl -qw kernel.kptr_restrict=0 kernel.perf_event_paranoid=-1
 	perf record -e cpu-clock -a -g -o "$OUT/raw/$mtu/perf.data" -- \
-		fio --name=perf --filename=/dev/memx0 --direct=1 --ioengine=libaio \
+		fio --name=perf --filename=/dev/memx0 --direct=1 --ioengine=libaio "${PIN[@]}" \
 		--rw=randread --bs=4k --iodepth=1 --size="${SIZE_MB}M" \
 		--time_based --runtime="$RUNTIME" >/dev/null 2>&1 || return 0
 	perf_top "$OUT/raw/$mtu/perf.data" 40 >"$OUT/raw/$mtu/perf.memx-randread-qd1.txt"

@@ -2,7 +2,7 @@
 # shellcheck shell=bash
 #
 # What the benchmarks share: the fio workloads (fio-guest.sh, replicas.sh,
-# ab.sh), by name, the wait for memx_client's first live server, and the
+# ab.sh), by name, the vCPUs fio runs on, the wait for memx_client's first live server, and the
 # top of a perf profile.
 
 # $1 = workload: its fio options
@@ -17,6 +17,12 @@ wl_opts() {
 	randrw-qd16) echo "--rw=randrw --rwmixread=70 --bs=4k --iodepth=16" ;;
 	*) return 1 ;;
 	esac
+}
+
+# fio's options for the vCPUs FIO_CPUS names (run.sh: 0 unless set; empty:
+# none, fio goes wherever the scheduler puts it), every device alike.
+wl_pin() {
+	[ -z "${FIO_CPUS-0}" ] || echo "--cpus_allowed=${FIO_CPUS-0}"
 }
 
 # Up to 30 s for /dev/memx0's client to see a live server; 1 if none.
